@@ -1,0 +1,1 @@
+"""Database tables (`tables`) and wire schemas (`schemas`); this package loads neither on import."""

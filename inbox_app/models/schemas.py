@@ -1,0 +1,306 @@
+"""The API's wire schemas (pydantic), shared by the server and the desktop client."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["admin", "staff"]
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- auth -------------------------------------------------------------------------------------
+
+
+class LoginIn(Schema):
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UserOut(Schema):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    firm_id: int
+    firm_name: str = ""
+    notifications_enabled: bool = True
+
+
+class TokenOut(Schema):
+    access_token: str
+    token_type: str = "bearer"
+    user: UserOut
+
+
+# --- conversations and messages ---------------------------------------------------------------
+
+
+class ConversationIn(Schema):
+    phone: str = Field(min_length=1, max_length=64)
+    client_id: int | None = None
+    matter_id: int | None = None
+
+
+class ConversationFileIn(Schema):
+    """File a conversation under a client and matter (null clears)."""
+
+    client_id: int | None = None
+    matter_id: int | None = None
+
+
+class ConversationOut(Schema):
+    id: int
+    phone: str
+    contact_name: str | None = None
+    client_id: int | None = None
+    matter_id: int | None = None
+    matter: str | None = None
+    last_message: str = ""
+    last_message_at: datetime | None = None
+    unread_count: int = 0
+    muted: bool = False
+    archived: bool = False
+    opted_out: bool = False
+    blocked: bool = False
+    has_outbound: bool = False
+
+
+class MediaOut(Schema):
+    id: int
+    content_type: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+    sha256: str | None = None
+    status: Literal["stored", "rejected"] = "stored"
+    reject_reason: str | None = None
+
+
+class MessageIn(Schema):
+    body: str = Field(default="", max_length=5000)
+    send_at: datetime | None = None
+    idempotency_key: str | None = Field(default=None, min_length=8, max_length=64)
+
+
+class MessagePatch(Schema):
+    body: str | None = Field(default=None, max_length=5000)
+    send_at: datetime | None = None
+
+
+class MessageOut(Schema):
+    id: int
+    conversation_id: int
+    direction: Literal["inbound", "outbound"]
+    body: str
+    status: str
+    segments: int
+    encoding: str
+    created_at: datetime
+    send_at: datetime | None = None
+    sent_at: datetime | None = None
+    sent_by: str | None = None
+    sent_by_id: int | None = None
+    carrier_sid: str | None = None
+    error: str | None = None
+    error_code: str | None = None
+    held_reason: str | None = None
+    origin: Literal["manual", "flow"] = "manual"
+    simulated: bool = False
+    event_id: int | None = None
+    media: list[MediaOut] = []
+
+
+class MessagePage(Schema):
+    messages: list[MessageOut]
+    has_more: bool
+
+
+class BlockIn(Schema):
+    keep_record: bool = False
+
+
+class ExportOut(Schema):
+    document: str
+    sha256: str
+
+
+# --- credits ------------------------------------------------------------------------------------
+
+
+class CreditsOut(Schema):
+    balance: int
+    auto_top_up: bool
+    bundle_size: int
+    bundle_price_cents: int
+    low_balance_threshold: int
+    held_count: int = 0
+
+
+class LedgerEntryOut(Schema):
+    id: int
+    kind: Literal["grant", "purchase", "debit", "refund"]
+    amount: int
+    balance_after: int
+    message_id: int | None = None
+    user_id: int | None = None
+    reference: str | None = None
+    note: str = ""
+    created_at: datetime
+
+
+class TopUpIn(Schema):
+    bundles: int = Field(ge=1, le=100)
+    reference: str | None = Field(default=None, max_length=200)
+    idempotency_key: str | None = Field(default=None, min_length=8, max_length=64)
+
+
+class TopUpOut(Schema):
+    id: int
+    bundles: int
+    credits: int
+    amount_cents: int
+    status: Literal["pending", "succeeded", "failed"]
+    reference: str | None = None
+    error: str | None = None
+    balance: int
+
+
+class CreditSettingsIn(Schema):
+    auto_top_up: bool
+    bundle_size: int | None = Field(default=None, ge=1, le=1_000_000)
+    bundle_price_cents: int | None = Field(default=None, ge=0)
+    low_balance_threshold: int | None = Field(default=None, ge=0)
+
+
+# --- records reminders are made from ----------------------------------------------------------
+
+
+class ClientIn(Schema):
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(default="", max_length=100)
+    language: str = Field(default="en", min_length=2, max_length=8)
+
+
+class ClientPatch(Schema):
+    first_name: str | None = Field(default=None, min_length=1, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    language: str | None = Field(default=None, min_length=2, max_length=8)
+
+
+class ContactIn(Schema):
+    phone: str = Field(min_length=1, max_length=64)
+    type: str = Field(default="cell", max_length=16)
+    channel: Literal["text"] = "text"
+    consent: bool = True
+
+
+class ContactOut(Schema):
+    id: int
+    client_id: int | None
+    phone: str
+    type: str
+    channel: str
+    opted_out: bool
+    invalid: bool
+    archived: bool
+    trashed: bool = False
+
+
+class ClientOut(Schema):
+    id: int
+    first_name: str
+    last_name: str
+    language: str
+    contacts: list[ContactOut] = []
+
+
+class ConsentEventOut(Schema):
+    id: int
+    phone: str
+    contact_id: int | None
+    opted_in: bool
+    source: str
+    user_id: int | None
+    message_id: int | None
+    note: str
+    created_at: datetime
+
+
+class MatterIn(Schema):
+    client_id: int
+    name: str = Field(min_length=1, max_length=200)
+    case_number: str | None = Field(default=None, max_length=100)
+
+
+class MatterOut(Schema):
+    id: int
+    client_id: int
+    name: str
+    case_number: str | None = None
+
+
+class FlowStepIn(Schema):
+    offset_days: int = Field(ge=-365, le=365)
+    offset_hours: int = Field(default=0, ge=-23, le=23)
+    send_time: time | None = None
+    templates: dict[str, str]
+
+
+class FlowIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    simulated: bool = False
+    steps: list[FlowStepIn] = Field(min_length=1, max_length=20)
+
+
+class FlowOut(Schema):
+    id: int
+    name: str
+    simulated: bool
+    steps: list[FlowStepIn]
+    warnings: list[str] = []
+
+
+class EventIn(Schema):
+    client_id: int
+    matter_id: int | None = None
+    starts_at: datetime
+    location: str | None = Field(default=None, max_length=300)
+    status: str = "scheduled"
+    flow_id: int | None = None
+
+
+class EventOut(Schema):
+    id: int
+    client_id: int
+    matter_id: int | None
+    starts_at: datetime
+    location: str | None
+    status: str
+    flow_id: int | None
+
+
+# --- errors and stream --------------------------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    """Every 4xx answer: `detail` is a sentence a person can act on."""
+
+    detail: str
+    code: str
+
+
+StreamKind = Literal[
+    "message.created",
+    "message.updated",
+    "conversation.updated",
+    "conversation.deleted",
+    "credits.changed",
+    "credits.low",
+    "notification",
+]

@@ -1,0 +1,1 @@
+"""The shared backend: FastAPI app, services, carrier and payment adapters, dispatcher, CLI."""

@@ -1,0 +1,67 @@
+"""The FastAPI application: wiring, lifespan of the background loops, errors mapped to HTTP."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from inbox_app import __version__
+from inbox_app.server.config import Settings, get_settings
+from inbox_app.server.db import make_engine, make_sessionmaker
+from inbox_app.server.errors import InboxError
+from inbox_app.server.services.auth import LoginThrottle
+
+log = logging.getLogger("inbox.server")
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts) or "The request is not valid."
+
+
+def create_app(settings: Settings | None = None, *, background: bool = True) -> FastAPI:
+    """Build the app; `background=False` skips the dispatcher and stream loops (unit tests)."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.effective_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        from inbox_app.server import runtime
+
+        await runtime.start(app, background=background)
+        try:
+            yield
+        finally:
+            await runtime.stop(app)
+            engine.dispose()
+
+    app = FastAPI(title="Inbox backend", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.login_throttle = LoginThrottle()
+
+    @app.exception_handler(InboxError)
+    async def _inbox_error(_request: Request, exc: InboxError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": exc.message, "code": exc.code, **exc.detail}, status_code=exc.status
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": _validation_message(exc), "code": "invalid"}, status_code=422
+        )
+
+    from inbox_app.server.routes import register
+
+    register(app)
+    return app

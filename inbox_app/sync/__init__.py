@@ -1,0 +1,1 @@
+"""Client side: async API client, SSE listener, local cache and outbox, credentials."""

@@ -1,0 +1,1 @@
+"""The desktop client's widgets, item models, delegates, dialogs, printing."""
