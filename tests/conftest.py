@@ -66,3 +66,66 @@ def artifacts_dir() -> Path:
     """Where tests save screenshots and PDFs for people to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+class Api:
+    """A signed-in user's view of the running server, over real HTTP."""
+
+    def __init__(self, base_url: str, token: str, user: dict) -> None:
+        import httpx
+
+        self.base_url = base_url
+        self.token = token
+        self.user = user
+        self.http = httpx.Client(
+            base_url=base_url, timeout=15, headers={"Authorization": f"Bearer {token}"}
+        )
+
+    def __getattr__(self, name):
+        # get/post/patch/put/delete straight through to httpx.
+        return getattr(self.http, name)
+
+
+@pytest.fixture
+def server(db_url, tmp_path):
+    """The real backend on a free loopback port (uvicorn in a thread), on a fresh database."""
+    from tests.harness import free_port, make_settings, serve_in_thread
+
+    port = free_port()
+    with serve_in_thread(make_settings(db_url, tmp_path, port)) as running:
+        yield running
+
+
+PASSWORD = "correct horse battery"
+
+
+def make_user(server, username: str, *, admin: bool = False, firm: str = "Doe & Roe Law"):
+    from inbox_app.server.services.auth import create_user
+
+    with server.app.state.sessionmaker() as session:
+        return create_user(session, username, PASSWORD, is_admin=admin, firm_name=firm)
+
+
+def login(server, username: str) -> Api:
+    import httpx
+
+    response = httpx.post(
+        f"{server.base_url}/api/v1/auth/token",
+        json={"username": username, "password": PASSWORD},
+        timeout=15,
+    )
+    response.raise_for_status()
+    body = response.json()
+    return Api(server.base_url, body["access_token"], body["user"])
+
+
+@pytest.fixture
+def admin(server) -> Api:
+    make_user(server, "alice", admin=True)
+    return login(server, "alice")
+
+
+@pytest.fixture
+def staff(server, admin) -> Api:
+    make_user(server, "paula")
+    return login(server, "paula")

@@ -1,0 +1,144 @@
+"""Run the real backend for tests: uvicorn on a free loopback port, in a thread or a process."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import uvicorn
+from twilio.request_validator import RequestValidator
+
+from inbox_app.server.config import Settings
+
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+ACCOUNT_SID = "AC" + "a" * 32
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(base_url: str, timeout: float = 30.0, process=None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"server at {base_url} did not come up")
+
+
+class ServerThread:
+    """The app under uvicorn in a background thread of the test process."""
+
+    def __init__(self, settings: Settings, port: int) -> None:
+        from inbox_app.server.app import create_app
+
+        self.settings = settings
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.app = create_app(settings)
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name=f"uvicorn-{port}", daemon=True)
+
+    def start(self) -> ServerThread:
+        self.thread.start()
+        wait_until_up(self.base_url)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+def make_settings(db_url: str, tmp_path: Path, port: int, **overrides) -> Settings:
+    values = dict(
+        database_url=db_url,
+        media_dir=tmp_path / "media",
+        public_url=f"http://127.0.0.1:{port}",
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_from="+12015550100",
+        simulate_status_delay=0.05,
+        simulate_failure_rate=0.0,
+        send_rate_per_second=0,
+        dispatcher_interval=0.05,
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+@contextlib.contextmanager
+def serve_in_thread(settings: Settings) -> Iterator[ServerThread]:
+    port = int(settings.public_url.rsplit(":", 1)[1])
+    server = ServerThread(settings, port).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def serve_in_process(env: dict[str, str], port: int) -> Iterator[subprocess.Popen]:
+    """A separate `inbox-server` process (for multi-process and restart tests)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("INBOX_")}
+    full_env.update(env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inbox_app.server.cli", "--host", "127.0.0.1", "--port", str(port)],
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}", process=process)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def sign(url: str, params: dict[str, str], token: str = AUTH_TOKEN) -> str:
+    """X-Twilio-Signature exactly as Twilio computes it (the real library's validator)."""
+    return RequestValidator(token).compute_signature(url, params)
+
+
+def post_webhook(
+    base_url: str,
+    path: str,
+    params: dict[str, str],
+    *,
+    public_url: str | None = None,
+    token: str = AUTH_TOKEN,
+    signature: str | None = None,
+) -> httpx.Response:
+    url = (public_url or base_url) + path
+    headers = {
+        "X-Twilio-Signature": signature if signature is not None else sign(url, params, token)
+    }
+    return httpx.post(base_url + path, data=params, headers=headers, timeout=10)
