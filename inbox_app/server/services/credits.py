@@ -107,3 +107,13 @@ def refund_in(session: Session, message: t.Message, note: str = "") -> None:
         .returning(t.CreditBalance.balance)
     )
     _entry(session, message.firm_id, "refund", 1, new_balance, message_id=message.id, note=note)
+
+
+def ensure_credit_in(
+    session: Session, firm: t.Firm, message: t.Message, *, user_id: int | None = None
+) -> bool:
+    """Debit one credit for `message`, buying a bundle first when the firm has auto top-up on.
+
+    False means no credit could be had: the caller keeps the message `held`.
+    """
+    return try_debit_in(session, message, user_id=user_id)

@@ -1,0 +1,40 @@
+"""Rows to wire schemas, and the stream events that carry them (one place for both)."""
+
+from __future__ import annotations
+
+from inbox_app.models import tables as t
+from inbox_app.models.schemas import MediaOut, MessageOut
+from inbox_app.server.services import events
+
+
+def message_out(message: t.Message, sender_name: str | None = None) -> MessageOut:
+    return MessageOut(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        direction=message.direction,
+        body=message.body,
+        status=message.status,
+        segments=message.segments,
+        encoding=message.encoding,
+        created_at=message.created_at,
+        send_at=message.send_at,
+        sent_at=message.sent_at,
+        sent_by=sender_name,
+        sent_by_id=message.sent_by_id,
+        carrier_sid=message.carrier_sid,
+        error=message.error_text,
+        error_code=message.error_code,
+        held_reason=message.held_reason,
+        origin=message.origin,
+        simulated=message.simulated,
+        event_id=message.event_id,
+        media=[MediaOut.model_validate(m) for m in message.media],
+    )
+
+
+def publish_message(session, message: t.Message, kind: str = "message.updated") -> None:
+    """Announce a created or changed message to the firm, with the whole message as payload."""
+    session.flush()
+    sender = session.get(t.User, message.sent_by_id) if message.sent_by_id else None
+    payload = message_out(message, sender.display_name if sender else None).model_dump(mode="json")
+    events.publish(session, message.firm_id, kind, payload)
