@@ -1,0 +1,77 @@
+"""When reminders go out: flow step send times and the recipient's quiet hours."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = ["SEND_FROM", "SEND_UNTIL", "UnknownTimeZone", "next_allowed", "step_send_time"]
+
+# Sending window in the recipient's local time, TCPA-style: 8 am up to (not including) 9 pm.
+SEND_FROM = time(8, 0)
+SEND_UNTIL = time(21, 0)
+
+
+class UnknownTimeZone(ValueError):
+    """A time zone name the IANA database does not know."""
+
+
+def next_allowed(
+    when: datetime, tz: str, start: time = SEND_FROM, end: time = SEND_UNTIL
+) -> datetime:
+    """`when` if it falls in [start, end) local time in `tz`, else the next `start` there.
+
+    The result is in `tz`. `end` itself is quiet: a 21:00 send waits for the next morning.
+    """
+    _require_aware(when, "when")
+    if not start < end:
+        raise ValueError(f"Sending window start {start} must be before its end {end}")
+    zone = _zone(tz)
+    local = when.astimezone(zone)
+    if start <= local.time() < end:
+        return local
+    day = local.date() if local.time() < start else local.date() + timedelta(days=1)
+    return _wall_time(datetime.combine(day, start), zone)
+
+
+def step_send_time(
+    event_start: datetime,
+    offset_days: int,
+    offset_hours: int = 0,
+    send_time: time | None = None,
+    *,
+    tz: str,
+) -> datetime:
+    """When a flow step for an event starting at `event_start` is sent, in `tz`.
+
+    Days count on the local calendar (a 9:00 hearing minus one day is 9:00 the day before, even
+    across a DST change); hours are elapsed hours. With `send_time`, the step goes out at that
+    local wall time on the day the offsets land on.
+    """
+    _require_aware(event_start, "event_start")
+    zone = _zone(tz)
+    local = event_start.astimezone(zone)
+    shifted_day = _wall_time(local.replace(tzinfo=None) + timedelta(days=offset_days), zone)
+    landed = (shifted_day.astimezone(UTC) + timedelta(hours=offset_hours)).astimezone(zone)
+    if send_time is None:
+        return landed
+    return _wall_time(datetime.combine(landed.date(), send_time), zone)
+
+
+def _wall_time(naive: datetime, zone: ZoneInfo) -> datetime:
+    """`naive` local time in `zone`; a time skipped by DST moves forward by the gap."""
+    # Round-tripping through UTC turns a non-existent 02:30 into 03:30 after spring-forward;
+    # an ambiguous fall-back time takes its first occurrence (fold=0).
+    return naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+
+
+def _zone(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise UnknownTimeZone(f"Unknown time zone {tz!r}") from error
+
+
+def _require_aware(value: datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")

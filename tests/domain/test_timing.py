@@ -1,0 +1,163 @@
+"""Quiet hours and flow step times across zones and DST (US DST 2026: Mar 8 and Nov 1)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from inbox_app.domain.timing import UnknownTimeZone, next_allowed, step_send_time
+
+NY = "America/New_York"
+LA = "America/Los_Angeles"
+NYZ = ZoneInfo(NY)
+LAZ = ZoneInfo(LA)
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def ny(*args: int) -> datetime:
+    return datetime(*args, tzinfo=NYZ)
+
+
+# --- next_allowed -------------------------------------------------------------------------
+
+
+def test_time_inside_the_window_is_kept():
+    when = ny(2026, 6, 1, 12, 34, 56)
+    assert next_allowed(when, NY) == when
+
+
+def test_result_is_in_the_recipients_zone():
+    result = next_allowed(utc(2026, 6, 1, 16, 0), NY)
+    assert result.tzinfo == NYZ
+    assert result.hour == 12
+
+
+def test_early_morning_moves_to_eight_the_same_day():
+    assert next_allowed(ny(2026, 6, 1, 6, 15), NY) == ny(2026, 6, 1, 8, 0)
+
+
+def test_late_evening_moves_to_eight_the_next_day():
+    assert next_allowed(ny(2026, 6, 1, 22, 0), NY) == ny(2026, 6, 2, 8, 0)
+
+
+def test_window_edges():
+    assert next_allowed(ny(2026, 6, 1, 8, 0), NY) == ny(2026, 6, 1, 8, 0)
+    assert next_allowed(ny(2026, 6, 1, 20, 59), NY) == ny(2026, 6, 1, 20, 59)
+    assert next_allowed(ny(2026, 6, 1, 21, 0), NY) == ny(2026, 6, 2, 8, 0)
+    assert next_allowed(ny(2026, 6, 1, 7, 59, 59), NY) == ny(2026, 6, 1, 8, 0)
+
+
+def test_same_instant_differs_by_recipient_zone():
+    # 01:00 UTC on June 1 is 21:00 EDT on May 31 (quiet) but 18:00 PDT (allowed).
+    when = utc(2026, 6, 1, 1, 0)
+    assert next_allowed(when, NY) == utc(2026, 6, 1, 12, 0)  # 08:00 EDT
+    assert next_allowed(when, LA) == when
+
+
+def test_spring_forward_night():
+    # 23:00 EST Saturday Mar 7; 08:00 Sunday is already EDT (UTC-4): 12:00 UTC, not 13:00.
+    result = next_allowed(ny(2026, 3, 7, 23, 0), NY)
+    assert result == utc(2026, 3, 8, 12, 0)
+    assert result.utcoffset().total_seconds() == -4 * 3600
+
+
+def test_fall_back_night():
+    # 22:00 EDT Saturday Oct 31; 08:00 Sunday is EST (UTC-5): 13:00 UTC.
+    assert next_allowed(ny(2026, 10, 31, 22, 0), NY) == utc(2026, 11, 1, 13, 0)
+
+
+def test_window_start_skipped_by_dst_moves_forward():
+    # 02:30 does not exist on Mar 8 in New York; the first minute after the gap is 03:30 EDT.
+    result = next_allowed(ny(2026, 3, 8, 1, 0), NY, start=time(2, 30), end=time(21, 0))
+    assert result == utc(2026, 3, 8, 7, 30)
+    assert (result.hour, result.minute) == (3, 30)
+
+
+def test_custom_window():
+    assert next_allowed(ny(2026, 6, 1, 9, 0), NY, start=time(10), end=time(17)) == ny(
+        2026, 6, 1, 10, 0
+    )
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        next_allowed(datetime(2026, 6, 1, 12, 0), NY)
+    with pytest.raises(UnknownTimeZone):
+        next_allowed(utc(2026, 6, 1), "Mars/Olympus")
+    with pytest.raises(ValueError, match="before its end"):
+        next_allowed(utc(2026, 6, 1), NY, start=time(21), end=time(8))
+
+
+# --- step_send_time -----------------------------------------------------------------------
+
+
+def test_offset_days_keep_the_wall_time_across_dst():
+    # Hearing Monday Mar 9 09:00 EDT (13:00 UTC); two days before is Saturday 09:00 EST
+    # (14:00 UTC): 47 elapsed hours earlier, because the night of Mar 8 lost an hour.
+    event = ny(2026, 3, 9, 9, 0)
+    result = step_send_time(event, -2, tz=NY)
+    assert result == ny(2026, 3, 7, 9, 0)
+    assert (event.astimezone(UTC) - result.astimezone(UTC)).total_seconds() == 47 * 3600
+
+
+def test_offset_hours_are_elapsed_hours():
+    # Sunday Mar 8 12:00 EDT (16:00 UTC) minus 12 h is 04:00 UTC = 23:00 EST Saturday.
+    result = step_send_time(ny(2026, 3, 8, 12, 0), 0, -12, tz=NY)
+    assert result == utc(2026, 3, 8, 4, 0)
+    assert (result.day, result.hour) == (7, 23)
+
+
+def test_days_and_hours_together():
+    assert step_send_time(ny(2026, 6, 10, 9, 0), -1, -2, tz=NY) == ny(2026, 6, 9, 7, 0)
+
+
+def test_send_time_on_the_offset_day():
+    assert step_send_time(ny(2026, 3, 9, 9, 0), -1, send_time=time(10, 0), tz=NY) == ny(
+        2026, 3, 8, 10, 0
+    )
+
+
+def test_send_time_after_the_event():
+    assert step_send_time(ny(2026, 6, 10, 9, 0), 1, send_time=time(17, 30), tz=NY) == ny(
+        2026, 6, 11, 17, 30
+    )
+
+
+def test_day_is_counted_in_the_recipients_zone():
+    # 03:00 UTC June 15 is still June 14 in New York (23:00 EDT), so "one day before at 09:00"
+    # is June 13 there, not June 14 as the UTC date would suggest.
+    event = utc(2026, 6, 15, 3, 0)
+    result = step_send_time(event, -1, send_time=time(9, 0), tz=NY)
+    assert result == ny(2026, 6, 13, 9, 0)
+    assert result.tzinfo == NYZ
+    # In Los Angeles the same event is 20:00 on June 14 as well.
+    assert step_send_time(event, -1, send_time=time(9, 0), tz=LA) == datetime(
+        2026, 6, 13, 9, 0, tzinfo=LAZ
+    )
+
+
+def test_hours_decide_the_day_when_send_time_is_given():
+    # Event 01:00 on June 10; 2 hours before is 23:00 June 9, so the step goes June 9 at 18:00.
+    result = step_send_time(ny(2026, 6, 10, 1, 0), 0, -2, send_time=time(18, 0), tz=NY)
+    assert result == ny(2026, 6, 9, 18, 0)
+
+
+def test_send_time_skipped_by_dst_moves_forward():
+    result = step_send_time(ny(2026, 3, 9, 9, 0), -1, send_time=time(2, 30), tz=NY)
+    assert result == utc(2026, 3, 8, 7, 30)  # 03:30 EDT
+
+
+def test_event_day_in_the_dst_gap_moves_forward():
+    # Event Mar 9 02:30 EDT; one day before lands on 02:30 Mar 8, which does not exist.
+    result = step_send_time(ny(2026, 3, 9, 2, 30), -1, tz=NY)
+    assert (result.month, result.day, result.hour, result.minute) == (3, 8, 3, 30)
+
+
+def test_naive_event_is_rejected():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        step_send_time(datetime(2026, 6, 10, 9, 0), -1, tz=NY)
