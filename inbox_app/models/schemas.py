@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -140,6 +140,10 @@ class CreditsOut(Schema):
     bundle_price_cents: int
     low_balance_threshold: int
     held_count: int = 0
+    payment_mode: Literal["manual", "stripe"] = "manual"
+    has_saved_card: bool = False
+    # Why the latest top-up failed, while it is the latest: admins see it on the credits page.
+    last_top_up_error: str | None = None
 
 
 class LedgerEntryOut(Schema):
@@ -178,6 +182,33 @@ class CreditSettingsIn(Schema):
     low_balance_threshold: int | None = Field(default=None, ge=0)
 
 
+class CardIn(Schema):
+    """The firm's saved card in Stripe, charged off-session for top-ups."""
+
+    customer_id: str = Field(min_length=4, max_length=64, pattern=r"^cus_[A-Za-z0-9_]+$")
+    payment_method_id: str = Field(
+        min_length=4, max_length=64, pattern=r"^(pm|card|src)_[A-Za-z0-9_]+$"
+    )
+
+
+class UsageRowOut(Schema):
+    """Outgoing messages billed to one user, matter or month."""
+
+    key: str
+    label: str
+    messages: int
+    segments: int
+    credits: int
+
+
+class UsageOut(Schema):
+    group: Literal["user", "matter", "month"]
+    from_date: date | None = None
+    to_date: date | None = None
+    rows: list[UsageRowOut]
+    total: UsageRowOut
+
+
 # --- records reminders are made from ----------------------------------------------------------
 
 
@@ -198,6 +229,11 @@ class ContactIn(Schema):
     type: str = Field(default="cell", max_length=16)
     channel: Literal["text"] = "text"
     consent: bool = True
+
+
+class ContactPatch(Schema):
+    type: str | None = Field(default=None, max_length=16)
+    channel: Literal["text"] | None = None
 
 
 class ContactOut(Schema):
@@ -238,6 +274,11 @@ class MatterIn(Schema):
     case_number: str | None = Field(default=None, max_length=100)
 
 
+class MatterPatch(Schema):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    case_number: str | None = Field(default=None, max_length=100)
+
+
 class MatterOut(Schema):
     id: int
     client_id: int
@@ -258,11 +299,24 @@ class FlowIn(Schema):
     steps: list[FlowStepIn] = Field(min_length=1, max_length=20)
 
 
+class FlowPatch(Schema):
+    """Steps, when given, replace the flow's steps position by position."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    simulated: bool | None = None
+    steps: list[FlowStepIn] | None = Field(default=None, min_length=1, max_length=20)
+
+
+class FlowStepOut(FlowStepIn):
+    id: int
+
+
 class FlowOut(Schema):
     id: int
     name: str
     simulated: bool
-    steps: list[FlowStepIn]
+    steps: list[FlowStepOut]
+    # Not errors: e.g. a step whose rendering may run past the firm's segment limit.
     warnings: list[str] = []
 
 
@@ -272,6 +326,16 @@ class EventIn(Schema):
     starts_at: datetime
     location: str | None = Field(default=None, max_length=300)
     status: str = "scheduled"
+    flow_id: int | None = None
+
+
+class EventPatch(Schema):
+    """Fields left out stay as they are; `matter_id`, `location`, `flow_id` may be cleared."""
+
+    matter_id: int | None = None
+    starts_at: datetime | None = None
+    location: str | None = Field(default=None, max_length=300)
+    status: str | None = None
     flow_id: int | None = None
 
 
@@ -302,5 +366,8 @@ StreamKind = Literal[
     "conversation.deleted",
     "credits.changed",
     "credits.low",
+    "credits.top_up_failed",
+    # Many reminders changed at once (bulk resync): refetch rather than patch message by message.
+    "reminders.synced",
     "notification",
 ]

@@ -74,7 +74,8 @@ class Firm(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     # The carrier number the firm texts from; falls back to INBOX_TWILIO_FROM.
     from_number: Mapped[str | None] = mapped_column(String(32))
-    send_mode: Mapped[str] = mapped_column(String(16), default="simulate")
+    # simulate | live; None follows the server's INBOX_SEND_MODE.
+    send_mode: Mapped[str | None] = mapped_column(String(16))
     time_zone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     quiet_start: Mapped[time] = mapped_column(default=time(8, 0))
     quiet_end: Mapped[time] = mapped_column(default=time(21, 0))

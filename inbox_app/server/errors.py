@@ -39,6 +39,10 @@ class Conflict(InboxError):
     status, code = 409, "conflict"
 
 
+class PayloadTooLarge(InboxError):
+    status, code = 413, "too_large"
+
+
 class RecipientOptedOut(Conflict):
     code = "opted_out"
 
@@ -59,8 +63,18 @@ class PaymentFailed(InboxError):
     status, code = 402, "payment_failed"
 
 
+class PaymentUnavailable(InboxError):
+    """The card processor did not answer; whether it charged is unknown until the retry."""
+
+    status, code = 503, "payment_unavailable"
+
+
 class RateLimited(InboxError):
     status, code = 429, "rate_limited"
+
+
+class Unavailable(InboxError):
+    status, code = 503, "unavailable"
 
 
 class CarrierError(InboxError):

@@ -5,9 +5,25 @@ from fastapi import APIRouter, FastAPI
 
 def register(app: FastAPI) -> None:
     """Mount every router: the JSON API under /api/v1, carrier webhooks under /webhooks."""
-    from inbox_app.server.routes import auth, health
+    from inbox_app.server.routes import auth, health, stream
+    from inbox_app.server.routes import credits as credits_routes
+    from inbox_app.server.routes import media as media_routes
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth.router)
+    from inbox_app.server.routes import clients, contacts, events, flows, matters
+
+    for records in (clients, contacts, matters, flows, events):
+        api.include_router(records.router)
+    api.include_router(stream.router)
+    from inbox_app.server.routes import conversations, messages, webhooks
+
+    # Messages first: /conversations/{id}/messages must win over /conversations/{id}/{action}.
+    api.include_router(messages.router)
+    api.include_router(conversations.router)
+    app.include_router(webhooks.router)
+    api.include_router(credits_routes.router)
+    api.include_router(media_routes.router)
     app.include_router(api)
     app.include_router(health.router)
+    app.include_router(media_routes.public_router)

@@ -7,16 +7,44 @@ same transaction, so the ledger's sum always equals the balance.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from inbox_app.models import tables as t
-from inbox_app.server.services import events
+from inbox_app.models.schemas import CreditSettingsIn, CreditsOut, LedgerEntryOut
+from inbox_app.server.services import events, views
+
+LEDGER_PAGE_MAX = 500
 
 
 def balance(session: Session, firm_id: int) -> int:
     return (
         session.scalar(select(t.CreditBalance.balance).where(t.CreditBalance.firm_id == firm_id))
+        or 0
+    )
+
+
+def ledger_sum(session: Session, firm_id: int) -> int:
+    """The sum of every ledger entry of the firm: always equal to `balance`."""
+    return (
+        session.scalar(
+            select(func.coalesce(func.sum(t.CreditEntry.amount), 0)).where(
+                t.CreditEntry.firm_id == firm_id
+            )
+        )
+        or 0
+    )
+
+
+def held_count(session: Session, firm_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(t.Message)
+            .where(t.Message.firm_id == firm_id, t.Message.status == "held")
+        )
         or 0
     )
 
@@ -92,7 +120,18 @@ def try_debit_in(session: Session, message: t.Message, *, user_id: int | None = 
     _entry(
         session, message.firm_id, "debit", -1, new_balance, message_id=message.id, user_id=user_id
     )
+    _warn_if_low_in(session, message.firm_id, new_balance)
     return True
+
+
+def _warn_if_low_in(session: Session, firm_id: int, new_balance: int) -> None:
+    # Debits take one credit at a time, so landing exactly on the threshold is the crossing:
+    # one warning per way down, again after a top-up lifts the balance above it.
+    threshold = session.scalar(select(t.Firm.low_balance_threshold).where(t.Firm.id == firm_id))
+    if threshold is not None and new_balance == threshold:
+        events.publish(
+            session, firm_id, "credits.low", {"balance": new_balance, "threshold": threshold}
+        )
 
 
 def refund_in(session: Session, message: t.Message, note: str = "") -> None:
@@ -110,10 +149,112 @@ def refund_in(session: Session, message: t.Message, note: str = "") -> None:
 
 
 def ensure_credit_in(
-    session: Session, firm: t.Firm, message: t.Message, *, user_id: int | None = None
+    session: Session, firm: t.Firm, message: t.Message, user_id: int | None = None
 ) -> bool:
     """Debit one credit for `message`, buying a bundle first when the firm has auto top-up on.
 
-    False means no credit could be had: the caller keeps the message `held`.
+    False means no credit could be had: the caller keeps the message `held` (see `held_reason`).
+    The card may be charged inside the caller's transaction: see `payments.auto_top_up_in`.
     """
-    return try_debit_in(session, message, user_id=user_id)
+    if try_debit_in(session, message, user_id=user_id):
+        return True
+    if not firm.auto_top_up:
+        return False
+    from inbox_app.server.services import payments
+
+    if not payments.auto_top_up_in(session, firm, user_id=user_id):
+        return False
+    if not try_debit_in(session, message, user_id=user_id):
+        return False
+    # The bundle also covers messages that were held before auto top-up could help.
+    release_held_in(session, firm.id, exclude_id=message.id)
+    return True
+
+
+def held_reason(session: Session, firm: t.Firm) -> str:
+    """The sentence a held message shows: why it waits and what gets it going."""
+    failed = _latest_top_up_error(session, firm.id)
+    if firm.auto_top_up and failed:
+        return f"Out of credits: the automatic top-up failed ({failed}). An admin can top up."
+    return "Out of credits: it goes out as soon as an admin tops up."
+
+
+def release_held_in(session: Session, firm_id: int, *, exclude_id: int | None = None) -> int:
+    """After credits arrive, held messages go back to the queue oldest first, one credit each."""
+    query = (
+        select(t.Message)
+        .where(t.Message.firm_id == firm_id, t.Message.status == "held")
+        .order_by(t.Message.created_at, t.Message.id)
+        # Another process may be holding a row (e.g. cancelling it); it is not ours to wait for.
+        .with_for_update(skip_locked=True)
+    )
+    if exclude_id is not None:
+        query = query.where(t.Message.id != exclude_id)
+    now = datetime.now(UTC)
+    released = 0
+    for message in session.scalars(query).all():
+        if not try_debit_in(session, message, user_id=message.sent_by_id):
+            break
+        # A held reminder that is not yet due waits for its time, as it did before.
+        message.status = "scheduled" if message.send_at and message.send_at > now else "queued"
+        message.held_reason = None
+        views.publish_message(session, message, "message.updated")
+        released += 1
+    return released
+
+
+def _latest_top_up_error(session: Session, firm_id: int) -> str | None:
+    latest = session.scalars(
+        select(t.TopUp).where(t.TopUp.firm_id == firm_id).order_by(t.TopUp.id.desc()).limit(1)
+    ).first()
+    if latest is None or latest.status == "succeeded":
+        return None
+    return latest.error
+
+
+def summary_in(session: Session, firm: t.Firm) -> CreditsOut:
+    from inbox_app.server.services import payments
+
+    return CreditsOut(
+        balance=balance(session, firm.id),
+        auto_top_up=firm.auto_top_up,
+        bundle_size=firm.bundle_size,
+        bundle_price_cents=firm.bundle_price_cents,
+        low_balance_threshold=firm.low_balance_threshold,
+        held_count=held_count(session, firm.id),
+        payment_mode=payments.gateway_for(session).mode,
+        has_saved_card=bool(firm.stripe_customer_id and firm.stripe_payment_method_id),
+        last_top_up_error=_latest_top_up_error(session, firm.id),
+    )
+
+
+def summary(session: Session, user: t.User) -> CreditsOut:
+    """The firm's counter as every user sees it."""
+    with session.begin():
+        return summary_in(session, session.get(t.Firm, user.firm_id))
+
+
+def ledger(
+    session: Session, user: t.User, *, limit: int = 100, before: int | None = None
+) -> list[LedgerEntryOut]:
+    """Ledger entries newest first; `before` is the id of the last entry of the previous page."""
+    limit = max(1, min(limit, LEDGER_PAGE_MAX))
+    query = select(t.CreditEntry).where(t.CreditEntry.firm_id == user.firm_id)
+    if before is not None:
+        query = query.where(t.CreditEntry.id < before)
+    with session.begin():
+        rows = session.scalars(query.order_by(t.CreditEntry.id.desc()).limit(limit)).all()
+        return [LedgerEntryOut.model_validate(row) for row in rows]
+
+
+def update_settings(session: Session, user: t.User, body: CreditSettingsIn) -> CreditsOut:
+    """Auto top-up on or off, and the bundle and warning sizes (unset fields stay as they are)."""
+    with session.begin():
+        firm = session.get(t.Firm, user.firm_id)
+        firm.auto_top_up = body.auto_top_up
+        for name in ("bundle_size", "bundle_price_cents", "low_balance_threshold"):
+            value = getattr(body, name)
+            if value is not None:
+                setattr(firm, name, value)
+        session.flush()
+        return summary_in(session, firm)

@@ -21,7 +21,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('phone', sa.String(length=32), nullable=True),
     sa.Column('from_number', sa.String(length=32), nullable=True),
-    sa.Column('send_mode', sa.String(length=16), nullable=False),
+    sa.Column('send_mode', sa.String(length=16), nullable=True),
     sa.Column('time_zone', sa.String(length=64), nullable=False),
     sa.Column('quiet_start', sa.Time(), nullable=False),
     sa.Column('quiet_end', sa.Time(), nullable=False),

@@ -1,0 +1,36 @@
+"""What every carrier adapter offers: hand one message over, get the carrier's receipt back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+# Called as sink(carrier_sid, carrier_status, error_code, error_text): the same path a status
+# webhook takes, so a simulated callback changes a message exactly as a real one would.
+StatusSink = Callable[[str, str, str | None, str | None], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """The carrier took the message: its id (`SM…`) and the status it reported at hand-off."""
+
+    sid: str
+    status: str
+
+
+class Carrier(Protocol):
+    """Sends one message; raises `errors.CarrierError` (retryable for 429, 5xx and timeouts)."""
+
+    name: str
+
+    def send(
+        self,
+        to: str,
+        from_: str,
+        body: str,
+        media_urls: Sequence[str],
+        status_callback: str | None,
+    ) -> Receipt: ...
+
+    def close(self) -> None: ...

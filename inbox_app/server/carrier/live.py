@@ -1,0 +1,90 @@
+"""Live sending through Twilio's REST API with the official client; the base URL can be moved."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from inbox_app.server.carrier.base import Receipt
+from inbox_app.server.errors import CarrierError
+
+log = logging.getLogger("inbox.carrier")
+
+TWILIO_API = "https://api.twilio.com"
+TIMEOUT_SECONDS = 15.0
+
+
+class _RebasedHttpClient(TwilioHttpClient):
+    """Twilio's own HTTP client, sending `api.twilio.com` requests to INBOX_TWILIO_API_BASE."""
+
+    def __init__(self, api_base: str | None, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.api_base = api_base.rstrip("/") if api_base else None
+
+    def request(self, method, url, *args, **kwargs):
+        if self.api_base and url.startswith(TWILIO_API):
+            url = self.api_base + url[len(TWILIO_API) :]
+        return super().request(method, url, *args, **kwargs)
+
+
+class LiveCarrier:
+    """Hands messages to Twilio; its errors become `CarrierError` with Twilio's code and text."""
+
+    name = "live"
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        api_base: str | None = None,
+        timeout: float = TIMEOUT_SECONDS,
+    ) -> None:
+        self.client = Client(
+            account_sid, auth_token, http_client=_RebasedHttpClient(api_base, timeout)
+        )
+
+    def send(
+        self,
+        to: str,
+        from_: str,
+        body: str,
+        media_urls: Sequence[str],
+        status_callback: str | None,
+    ) -> Receipt:
+        kwargs: dict = {"to": to, "from_": from_, "body": body}
+        if media_urls:
+            kwargs["media_url"] = list(media_urls)
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+        try:
+            message = self.client.messages.create(**kwargs)
+        except TwilioRestException as exc:
+            raise _carrier_error(exc) from exc
+        except requests.Timeout as exc:
+            raise CarrierError("The carrier did not answer in time.", retryable=True) from exc
+        except requests.RequestException as exc:
+            raise CarrierError(f"The carrier could not be reached: {exc}", retryable=True) from exc
+        except TwilioException as exc:
+            raise CarrierError(f"The carrier refused the message: {exc}", retryable=False) from exc
+        return Receipt(sid=message.sid, status=message.status or "queued")
+
+    def close(self) -> None:
+        session = self.client.http_client.session
+        if session is not None:
+            session.close()
+
+
+def _carrier_error(exc: TwilioRestException) -> CarrierError:
+    status = int(exc.status or 0)
+    text = (exc.msg or "").removeprefix("Unable to create record: ").strip()
+    code = str(exc.code) if exc.code else None
+    retryable = status == 429 or status >= 500
+    if not text:
+        text = f"The carrier answered HTTP {status}."
+    log.warning("carrier refused a message: HTTP %s code %s: %s", status, code, text)
+    return CarrierError(text, carrier_code=code, retryable=retryable, http_status=status)

@@ -1,0 +1,68 @@
+"""Carrier webhooks, form-encoded as Twilio sends them; every one is signature-checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from inbox_app.server.deps import SessionDep, SettingsDep
+from inbox_app.server.errors import InboxError, PayloadTooLarge
+from inbox_app.server.services import inbound
+
+router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
+
+MAX_FIELDS = 200
+
+
+@dataclass(frozen=True)
+class TwilioForm:
+    params: dict[str, str]
+    signature: str | None
+
+
+async def read_twilio_form(request: Request) -> TwilioForm:
+    """The form fields and signature, refusing oversized or non-form bodies with a clear 4xx."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > inbound.MAX_FORM_BYTES:
+        raise PayloadTooLarge(f"A webhook form can be at most {inbound.MAX_FORM_BYTES} bytes.")
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > inbound.MAX_FORM_BYTES:
+            raise PayloadTooLarge(f"A webhook form can be at most {inbound.MAX_FORM_BYTES} bytes.")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if data and content_type != "application/x-www-form-urlencoded":
+        raise InboxError("Webhooks must be form-encoded (application/x-www-form-urlencoded).")
+    try:
+        pairs = parse_qsl(
+            bytes(data).decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=False,
+            max_num_fields=MAX_FIELDS,
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise InboxError(
+            "The webhook form could not be read (bad encoding or too many fields)."
+        ) from None
+    return TwilioForm(dict(pairs), request.headers.get("x-twilio-signature"))
+
+
+TwilioFormDep = Annotated[TwilioForm, Depends(read_twilio_form)]
+
+
+def _twiml(text: str) -> Response:
+    return Response(content=text, media_type="application/xml")
+
+
+@router.post("/messages", response_class=Response)
+def inbound_message(form: TwilioFormDep, session: SessionDep, settings: SettingsDep) -> Response:
+    return _twiml(inbound.receive_webhook(session, settings, form.params, form.signature))
+
+
+@router.post("/status", response_class=Response)
+def status_callback(form: TwilioFormDep, session: SessionDep, settings: SettingsDep) -> Response:
+    return _twiml(inbound.status_webhook(session, settings, form.params, form.signature))

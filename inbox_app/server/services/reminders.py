@@ -1,0 +1,913 @@
+"""Events and the flow reminders made from them: created ahead of time, resynced on every change.
+
+A resync compares the reminders a flow wants now (one per step per eligible contact) with the
+unsent, unclaimed ones already there: equal ones stay, changed ones are rewritten in place (same
+id, so a thread shows one reminder that moved, not a canceled one beside a new one), unwanted
+ones are deleted, and what is missing is inserted. Anything claimed or sent is never touched and
+its step is not made again for that contact. Everything runs in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Row, bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from inbox_app.domain import merge, phone, sms, timing
+from inbox_app.models import tables as t
+from inbox_app.models.schemas import EventIn, EventOut, EventPatch, MessageOut
+from inbox_app.server.errors import Invalid, NotFound
+from inbox_app.server.services import consent, events, views
+
+EVENT_STATUSES = ("scheduled", "confirmed", "continued", "completed", "canceled")
+# Up to this many changed reminders, each gets its own message.created / message.updated event.
+PUBLISH_EACH_LIMIT = 50
+# Up to this many touched threads, each gets conversation.updated; beyond, one summary event.
+PUBLISH_CONVERSATIONS_LIMIT = 200
+# Error code of a reminder generated longer than the firm's segment cap: kept, never sent.
+TOO_LONG = "too_long"
+# From this many events in one resync, bulk-work measures kick in.
+BULK_EVENTS = 1000
+_CHUNK = 900  # ids per IN (...) list: well under SQLite's bound-parameter limit
+
+_EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_EN_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_ES_DAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+_ES_MONTHS = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+]
+
+
+# --- events -------------------------------------------------------------------------------------
+
+
+def event_out(event: t.Event) -> EventOut:
+    return EventOut.model_validate(event)
+
+
+def _event_in(session: Session, firm_id: int, event_id: int) -> t.Event:
+    event = session.get(t.Event, event_id)
+    if event is None or event.firm_id != firm_id:
+        raise NotFound(f"There is no event {event_id}.")
+    return event
+
+
+def _check_event_fields(
+    session: Session,
+    firm_id: int,
+    client_id: int,
+    fields: dict,
+) -> None:
+    """Refuse a naive time, an unknown status, and a matter or flow that is not the firm's."""
+    starts_at = fields.get("starts_at")
+    if starts_at is not None and (starts_at.tzinfo is None or starts_at.utcoffset() is None):
+        raise Invalid("starts_at needs a time zone offset, for example 2026-12-01T09:00:00-05:00.")
+    status = fields.get("status")
+    if "status" in fields and status not in EVENT_STATUSES:
+        raise Invalid(f"Unknown event status {status!r}; use one of {', '.join(EVENT_STATUSES)}.")
+    matter_id = fields.get("matter_id")
+    if matter_id is not None:
+        matter = session.get(t.Matter, matter_id)
+        if matter is None or matter.firm_id != firm_id:
+            raise NotFound(f"There is no matter {matter_id}.")
+        if matter.client_id != client_id:
+            raise Invalid(f"Matter {matter_id} belongs to another client than this event's.")
+    flow_id = fields.get("flow_id")
+    if flow_id is not None:
+        flow = session.get(t.Flow, flow_id)
+        if flow is None or flow.firm_id != firm_id:
+            raise NotFound(f"There is no flow {flow_id}.")
+
+
+def create_event(session: Session, user: t.User, body: EventIn) -> EventOut:
+    """Add an event; with a flow, its reminders are generated in the same transaction."""
+    with session.begin():
+        client = session.get(t.Client, body.client_id)
+        if client is None or client.firm_id != user.firm_id:
+            raise NotFound(f"There is no client {body.client_id}.")
+        fields = body.model_dump()
+        _check_event_fields(session, user.firm_id, client.id, fields)
+        event = t.Event(firm_id=user.firm_id, **fields)
+        session.add(event)
+        session.flush()
+        sync_events_in(session, user.firm_id, [event.id])
+        return event_out(event)
+
+
+def get_event(session: Session, user: t.User, event_id: int) -> EventOut:
+    with session.begin():
+        return event_out(_event_in(session, user.firm_id, event_id))
+
+
+def list_events(
+    session: Session,
+    user: t.User,
+    *,
+    q: str | None = None,
+    client_id: int | None = None,
+    matter_id: int | None = None,
+    flow_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[EventOut]:
+    """Events of the firm, soonest first; `q` searches the location."""
+    query = select(t.Event).where(t.Event.firm_id == user.firm_id)
+    if q:
+        query = query.where(t.Event.location.ilike(f"%{q.strip()}%"))
+    if client_id is not None:
+        query = query.where(t.Event.client_id == client_id)
+    if matter_id is not None:
+        query = query.where(t.Event.matter_id == matter_id)
+    if flow_id is not None:
+        query = query.where(t.Event.flow_id == flow_id)
+    query = query.order_by(t.Event.starts_at, t.Event.id).limit(limit).offset(offset)
+    with session.begin():
+        return [event_out(event) for event in session.scalars(query)]
+
+
+def update_event(session: Session, user: t.User, event_id: int, patch: EventPatch) -> EventOut:
+    """Change an event and resync its reminders; canceling it cancels the unsent ones."""
+    fields = patch.model_dump(exclude_unset=True)
+    for required in ("starts_at", "status"):
+        if required in fields and fields[required] is None:
+            raise Invalid(f"{required} cannot be cleared.")
+    with session.begin():
+        event = _event_in(session, user.firm_id, event_id)
+        _check_event_fields(session, user.firm_id, event.client_id, fields)
+        for name, value in fields.items():
+            setattr(event, name, value)
+        session.flush()
+        if event.status == "canceled":
+            cancel_reminders_in(session, user.firm_id, [event.id], "The event was canceled")
+        else:
+            sync_events_in(session, user.firm_id, [event.id])
+        return event_out(event)
+
+
+def delete_event(session: Session, user: t.User, event_id: int) -> None:
+    """Delete an event with its unsent reminders; sent ones stay in their threads."""
+    with session.begin():
+        event = _event_in(session, user.firm_id, event_id)
+        remove_reminders_in(session, user.firm_id, [event.id])
+        session.delete(event)
+
+
+def event_messages(session: Session, user: t.User, event_id: int) -> list[MessageOut]:
+    """The event's reminders (every status), in the order they go out."""
+    with session.begin():
+        event = _event_in(session, user.firm_id, event_id)
+        messages = session.scalars(
+            select(t.Message)
+            .where(t.Message.firm_id == user.firm_id, t.Message.event_id == event.id)
+            .order_by(t.Message.send_at, t.Message.id)
+        )
+        return [views.message_out(message) for message in messages]
+
+
+# --- resync -------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SyncResult:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+
+
+# Core statements: the ORM's bulk paths cost as much again per row as the database does.
+_MESSAGES = t.Message.__table__
+_INSERT_REMINDER = insert(_MESSAGES)
+_UPDATE_REMINDER = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("_id"))
+    .values(
+        {
+            name: bindparam(name)
+            for name in (
+                "body",
+                "segments",
+                "encoding",
+                "send_at",
+                "matter_id",
+                "status",
+                "error_code",
+                "error_text",
+                "updated_at",
+            )
+        }
+    )
+)
+
+
+def _chunks(values: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _managed(status: str, claimed_by: str | None, error_code: str | None) -> bool:
+    """A reminder a resync may rewrite or delete: not claimed, not on its way to the carrier."""
+    if claimed_by is not None:
+        return False
+    return status in ("scheduled", "held") or (status == "failed" and error_code == TOO_LONG)
+
+
+def _managed_clause():
+    return (t.Message.claimed_by.is_(None)) & (
+        t.Message.status.in_(("scheduled", "held"))
+        | ((t.Message.status == "failed") & (t.Message.error_code == TOO_LONG))
+    )
+
+
+def sync_clients_in(session: Session, firm_id: int, client_ids: Iterable[int]) -> SyncResult:
+    """Resync every event of these clients that has a flow."""
+    ids = sorted(set(client_ids))
+    event_ids: list[int] = []
+    for chunk in _chunks(ids):
+        event_ids += session.scalars(
+            select(t.Event.id).where(
+                t.Event.firm_id == firm_id,
+                t.Event.client_id.in_(chunk),
+                t.Event.flow_id.is_not(None),
+            )
+        )
+    return sync_events_in(session, firm_id, event_ids)
+
+
+def sync_events_in(
+    session: Session, firm_id: int, event_ids: Iterable[int], *, now: datetime | None = None
+) -> SyncResult:
+    """Bring the unsent reminders of these events in line with their flow, client and contacts."""
+    ids = sorted(set(event_ids))
+    if not ids:
+        return SyncResult()
+    if len(ids) < BULK_EVENTS:
+        return _sync_events_in(session, firm_id, ids, now or t.utcnow())
+    with _collector_paused():
+        return _sync_events_in(session, firm_id, ids, now or t.utcnow())
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic GC: with ~10^5 live rows its repeated full passes cost a third."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _sync_events_in(session: Session, firm_id: int, ids: list[int], now: datetime) -> SyncResult:
+    result = SyncResult()
+    firm = session.get(t.Firm, firm_id)
+    event_rows = []
+    for chunk in _chunks(ids):
+        # Lock the events (PostgreSQL) so two resyncs of one event cannot both insert its rows.
+        event_rows += session.execute(
+            select(
+                t.Event.id,
+                t.Event.client_id,
+                t.Event.matter_id,
+                t.Event.flow_id,
+                t.Event.starts_at,
+                t.Event.location,
+                t.Event.status,
+            )
+            .where(t.Event.firm_id == firm_id, t.Event.id.in_(chunk))
+            .with_for_update()
+        ).all()
+    plan = _Plan(session, firm, event_rows, now)
+    existing, done = _existing_reminders(session, firm_id, ids)
+    inserts: list[dict] = []
+    updates: list[dict] = []
+    touched: dict[int, list[int]] = defaultdict(list)  # conversation id -> removed message ids
+    for key, wanted in plan.wanted(done):
+        old = existing.pop(key, None)
+        if wanted.past and (old is None or old.send_at != wanted.send_at):
+            # A step whose time has gone is not made; one already due keeps its place.
+            if old is not None:
+                existing[key] = old
+            continue
+        if old is None:
+            inserts.append(wanted.insert_row(key))
+            continue
+        status = "held" if old.status == "held" and wanted.status == "scheduled" else wanted.status
+        if (
+            old.body == wanted.body
+            and old.send_at == wanted.send_at
+            and old.matter_id == wanted.matter_id
+            and old.status == status
+            and old.error_code == wanted.error_code
+        ):
+            result.unchanged += 1
+            continue
+        updates.append(
+            {  # keys as in _UPDATE_REMINDER
+                "_id": old.id,
+                "body": wanted.body,
+                "segments": wanted.segments,
+                "encoding": wanted.encoding,
+                "send_at": wanted.send_at,
+                "matter_id": wanted.matter_id,
+                "status": status,
+                "error_code": wanted.error_code,
+                "error_text": wanted.error_text,
+                "updated_at": now,
+            }
+        )
+        touched.setdefault(old.conversation_id, [])
+    removed = list(existing.values())
+    for old in removed:
+        touched[old.conversation_id].append(old.id)
+    for chunk in _chunks([old.id for old in removed]):
+        session.execute(
+            delete(t.Message)
+            .where(t.Message.id.in_(chunk))
+            .execution_options(synchronize_session=False)
+        )
+    if updates:
+        session.execute(_UPDATE_REMINDER, updates)
+    new_ids: list[int] = []
+    if inserts:
+        conversations = conversation_ids_in(
+            session, firm_id, {row["to_number"]: row.pop("client_id") for row in inserts}
+        )
+        for row in inserts:
+            row["conversation_id"] = conversations[row["to_number"]]
+            touched.setdefault(row["conversation_id"], [])
+        if len(inserts) + len(updates) <= PUBLISH_EACH_LIMIT:
+            new_ids = list(session.scalars(_INSERT_REMINDER.returning(_MESSAGES.c.id), inserts))
+        else:
+            session.execute(_INSERT_REMINDER, inserts)
+    result.created, result.updated, result.deleted = len(inserts), len(updates), len(removed)
+    _announce(session, firm_id, new_ids, [row["_id"] for row in updates], touched, result)
+    return result
+
+
+def _existing_reminders(
+    session: Session, firm_id: int, event_ids: list[int]
+) -> tuple[dict[tuple[int, int, int], Row], set[tuple[int, int | None, int | None]]]:
+    """Unsent reminders a resync manages, by (event, step, contact); and the keys already sent."""
+    managed: dict[tuple[int, int, int], Row] = {}
+    done: set[tuple[int, int | None, int | None]] = set()
+    duplicates: list[Row] = []
+    for chunk in _chunks(event_ids):
+        rows = session.execute(
+            select(
+                t.Message.id,
+                t.Message.event_id,
+                t.Message.flow_step_id,
+                t.Message.contact_id,
+                t.Message.conversation_id,
+                t.Message.status,
+                t.Message.claimed_by,
+                t.Message.error_code,
+                t.Message.body,
+                t.Message.send_at,
+                t.Message.segments,
+                t.Message.encoding,
+                t.Message.matter_id,
+            ).where(
+                t.Message.firm_id == firm_id,
+                t.Message.event_id.in_(chunk),
+                t.Message.origin == "flow",
+            )
+        )
+        for row in rows:
+            key = (row.event_id, row.flow_step_id, row.contact_id)
+            if not _managed(row.status, row.claimed_by, row.error_code):
+                if row.status != "canceled":
+                    done.add(key)
+                continue
+            item = row
+            if key in managed or row.flow_step_id is None or row.contact_id is None:
+                duplicates.append(item)
+            else:
+                managed[key] = item
+    # A step or contact that no longer exists leaves rows with no key: they are simply unwanted.
+    for index, item in enumerate(duplicates):
+        managed[(-1, -1, -1 - index)] = item
+    return managed, done
+
+
+@dataclass(slots=True)
+class _Wanted:
+    firm_id: int
+    event_id: int
+    client_id: int
+    matter_id: int | None
+    to_number: str
+    from_number: str
+    body: str
+    segments: int
+    encoding: str
+    status: str
+    error_code: str | None
+    error_text: str | None
+    send_at: datetime
+    past: bool
+    simulated: bool
+    now: datetime
+
+    def insert_row(self, key: tuple[int, int, int]) -> dict:
+        return {
+            "firm_id": self.firm_id,
+            "client_id": self.client_id,  # popped before insert: used to file the conversation
+            "conversation_id": None,
+            "direction": "outbound",
+            "body": self.body,
+            "status": self.status,
+            "segments": self.segments,
+            "encoding": self.encoding,
+            "from_number": self.from_number,
+            "to_number": self.to_number,
+            "send_at": self.send_at,
+            "created_at": self.now,
+            "updated_at": self.now,
+            "error_code": self.error_code,
+            "error_text": self.error_text,
+            "origin": "flow",
+            "simulated": self.simulated,
+            "respects_quiet_hours": True,
+            "contact_id": key[2],
+            "event_id": key[0],
+            "flow_step_id": key[1],
+            "matter_id": self.matter_id,
+        }
+
+
+class _Plan:
+    """What the flows of a set of events want, read in a few bulk queries."""
+
+    def __init__(self, session: Session, firm: t.Firm, event_rows, now: datetime) -> None:
+        self.firm = firm
+        self.now = now
+        self.events = [row for row in event_rows if row.flow_id and row.status != "canceled"]
+        client_ids = sorted({row.client_id for row in self.events})
+        matter_ids = sorted({row.matter_id for row in self.events if row.matter_id})
+        flow_ids = sorted({row.flow_id for row in self.events})
+        self.clients = {}
+        self.contacts: dict[int, list] = defaultdict(list)
+        blocked = set(
+            session.scalars(select(t.BlockedNumber.phone).where(t.BlockedNumber.firm_id == firm.id))
+        )
+        for chunk in _chunks(client_ids):
+            for row in session.execute(
+                select(
+                    t.Client.id, t.Client.first_name, t.Client.last_name, t.Client.language
+                ).where(t.Client.id.in_(chunk))
+            ):
+                self.clients[row.id] = row
+            for row in session.execute(
+                select(t.Contact.id, t.Contact.client_id, t.Contact.phone)
+                .where(t.Contact.client_id.in_(chunk), *eligible_contact_clauses())
+                .order_by(t.Contact.id)
+            ):
+                known = self.contacts[row.client_id]
+                # One reminder per number, even if a client lists the same number twice.
+                if row.phone not in blocked and all(c.phone != row.phone for c in known):
+                    known.append(row)
+        self.matters = {}
+        for chunk in _chunks(matter_ids):
+            for row in session.execute(
+                select(t.Matter.id, t.Matter.name, t.Matter.case_number).where(
+                    t.Matter.id.in_(chunk)
+                )
+            ):
+                self.matters[row.id] = row
+        self.steps: dict[int, list] = defaultdict(list)
+        self.simulated: dict[int, bool] = {}
+        templates: dict[int, dict[str, str]] = defaultdict(dict)
+        if flow_ids:
+            for row in session.execute(
+                select(t.Flow.id, t.Flow.simulated).where(t.Flow.id.in_(flow_ids))
+            ):
+                self.simulated[row.id] = row.simulated
+            for row in session.execute(
+                select(
+                    t.FlowStep.id,
+                    t.FlowStep.flow_id,
+                    t.FlowStep.offset_days,
+                    t.FlowStep.offset_hours,
+                    t.FlowStep.send_time,
+                )
+                .where(t.FlowStep.flow_id.in_(flow_ids))
+                .order_by(t.FlowStep.flow_id, t.FlowStep.position)
+            ):
+                self.steps[row.flow_id].append(row)
+            for row in session.execute(
+                select(t.Template.flow_step_id, t.Template.language, t.Template.body)
+                .join(t.FlowStep, t.FlowStep.id == t.Template.flow_step_id)
+                .where(t.FlowStep.flow_id.in_(flow_ids))
+            ):
+                templates[row.flow_step_id][row.language] = row.body
+        self.templates = templates
+        self.firm_phone = phone.format_display(firm.phone) if firm.phone else ""
+        self._zones: dict[str, str] = {}
+        self._times: dict[tuple, tuple[datetime, bool]] = {}
+        self._renders: dict[tuple, tuple[str, int, str]] = {}
+
+    def zone(self, number: str) -> str:
+        zone = self._zones.get(number)
+        if zone is None:
+            zone = self._zones[number] = _time_zone(number, self.firm.time_zone)
+        return zone
+
+    def send_time(self, starts_at: datetime, step, zone: str) -> tuple[datetime, bool]:
+        """When the step goes out for a recipient in `zone`, and whether that time has gone."""
+        key = (starts_at, step.id, zone)
+        cached = self._times.get(key)
+        if cached is None:
+            nominal = timing.step_send_time(
+                starts_at, step.offset_days, step.offset_hours, step.send_time, tz=zone
+            )
+            when = timing.next_allowed(nominal, zone, self.firm.quiet_start, self.firm.quiet_end)
+            # Quiet hours must not push a reminder meant for before the event past its start.
+            past = when <= self.now or (nominal < starts_at <= when)
+            cached = self._times[key] = (when, past)
+        return cached
+
+    def wanted(self, done: set) -> Iterator[tuple[tuple[int, int, int], _Wanted]]:
+        firm = self.firm
+        for event in self.events:
+            client = self.clients.get(event.client_id)
+            contacts = self.contacts.get(event.client_id)
+            if client is None or not contacts:
+                continue
+            matter = self.matters.get(event.matter_id) if event.matter_id else None
+            for step in self.steps.get(event.flow_id, ()):
+                step_templates = self.templates.get(step.id, {})
+                language = client.language if client.language in step_templates else "en"
+                template = step_templates.get(language)
+                if template is None:
+                    continue
+                for contact in contacts:
+                    key = (event.id, step.id, contact.id)
+                    if key in done:
+                        continue
+                    zone = self.zone(contact.phone)
+                    send_at, past = self.send_time(event.starts_at, step, zone)
+                    body, segments, encoding = self.render(
+                        template, event, client, matter, contact.phone, language
+                    )
+                    too_long = segments > firm.max_segments
+                    yield (
+                        key,
+                        _Wanted(
+                            firm_id=firm.id,
+                            event_id=event.id,
+                            client_id=client.id,
+                            matter_id=event.matter_id,
+                            to_number=contact.phone,
+                            from_number=firm.from_number or "",
+                            body=body,
+                            segments=segments,
+                            encoding=encoding,
+                            status="failed" if too_long else "scheduled",
+                            error_code=TOO_LONG if too_long else None,
+                            error_text=(
+                                f"This reminder is {segments} segments long, over the limit of "
+                                f"{firm.max_segments}; shorten the flow's template."
+                                if too_long
+                                else None
+                            ),
+                            send_at=send_at,
+                            past=past,
+                            simulated=self.simulated.get(event.flow_id, False),
+                            now=self.now,
+                        ),
+                    )
+
+    def render(
+        self, template: str, event, client, matter, contact_phone: str, language: str
+    ) -> tuple[str, int, str]:
+        """Body, segments and encoding; contacts of one event share it unless it names them."""
+        contact_phone = contact_phone if "contactphone" in template.casefold() else ""
+        key = (template, event.id, language, contact_phone)
+        cached = self._renders.get(key)
+        if cached is None:
+            values = merge_values(
+                self.firm,
+                event.starts_at,
+                event.location,
+                client.first_name,
+                client.last_name,
+                matter.case_number if matter else None,
+                matter.name if matter else None,
+                contact_phone,
+                language,
+                self.firm_phone,
+            )
+            body = merge.render(template, dict(values))
+            segments, encoding = measure(body)
+            cached = self._renders[key] = (body, segments, encoding)
+        return cached
+
+
+def eligible_contact_clauses():
+    """A contact that takes reminders: valid, opted in, a text channel, not archived or trashed."""
+    return (
+        t.Contact.invalid.is_(False),
+        t.Contact.opted_out.is_(False),
+        t.Contact.archived.is_(False),
+        t.Contact.trashed_at.is_(None),
+        t.Contact.channel == "text",
+    )
+
+
+def merge_values(
+    firm: t.Firm,
+    starts_at: datetime,
+    location: str | None,
+    first_name: str,
+    last_name: str,
+    case_number: str | None,
+    matter_name: str | None,
+    contact_phone: str,
+    language: str,
+    firm_phone: str,
+) -> tuple[tuple[str, str], ...]:
+    """The merge tag values of one reminder, as a hashable tuple of (tag, value)."""
+    # The court's clock is the firm's: a hearing at 9:00 is 9:00 wherever the client reads it.
+    local = starts_at.astimezone(_zone(firm.time_zone))
+    return (
+        ("ClientFirstName", first_name),
+        ("ClientLastName", last_name),
+        ("EventDate", format_date(local, language)),
+        ("EventTime", format_time(local, language)),
+        ("EventLocation", location or ""),
+        ("CaseNumber", case_number or ""),
+        ("MatterName", matter_name or ""),
+        ("FirmName", firm.name),
+        ("FirmPhone", firm_phone),
+        ("ContactPhone", phone.format_display(contact_phone) if contact_phone else ""),
+    )
+
+
+@lru_cache(maxsize=100_000)
+def _time_zone(number: str, default: str) -> str:
+    """phone.time_zone, remembered: a resync of many events asks again for the same numbers."""
+    return phone.time_zone(number, default)
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def format_date(local: datetime, language: str) -> str:
+    """ "Tuesday, December 1, 2026"; Spanish "martes, 1 de diciembre de 2026"."""
+    if language.startswith("es"):
+        day, month = _ES_DAYS[local.weekday()], _ES_MONTHS[local.month - 1]
+        return f"{day}, {local.day} de {month} de {local.year}"
+    day, month = _EN_DAYS[local.weekday()], _EN_MONTHS[local.month - 1]
+    return f"{day}, {month} {local.day}, {local.year}"
+
+
+def format_time(local: datetime, language: str) -> str:
+    """ "9:00 AM"; Spanish "9:00 a. m."."""
+    hour = local.hour % 12 or 12
+    morning = local.hour < 12
+    if language.startswith("es"):
+        return f"{hour}:{local.minute:02d} {'a. m.' if morning else 'p. m.'}"
+    return f"{hour}:{local.minute:02d} {'AM' if morning else 'PM'}"
+
+
+def measure(body: str) -> tuple[int, str]:
+    """Segments and encoding of `body`, as domain.sms.measure gives them, but fast for bulk work.
+
+    sms.measure walks grapheme clusters in Python (about 0.6 ms for 180 characters), too slow
+    for tens of thousands of reminders. Below U+0300 every character is its own cluster and one
+    UTF-16 unit, so the count follows from the length; anything else goes to sms.measure.
+    """
+    if not body or "\r" in body or max(body) >= "\u0300":
+        result = sms.measure(body)
+        return result.segments, str(result.encoding)
+    kinds = {_char_units(ch) for ch in set(body)}
+    if kinds == {1}:
+        single, per_segment, encoding = sms.GSM_SINGLE, sms.GSM_PER_SEGMENT, sms.Encoding.GSM7
+    elif None in kinds:
+        single, per_segment, encoding = sms.UCS2_SINGLE, sms.UCS2_PER_SEGMENT, sms.Encoding.UCS2
+    else:
+        # GSM-7 escape pairs are never split across segments: let the real rule count.
+        result = sms.measure(body)
+        return result.segments, str(result.encoding)
+    length = len(body)
+    return (1 if length <= single else math.ceil(length / per_segment)), str(encoding)
+
+
+@lru_cache(maxsize=1024)
+def _char_units(ch: str) -> int | None:
+    """Septets of one character in GSM-7 (1 or 2), None when it needs UCS-2."""
+    result = sms.measure(ch)
+    return result.length if result.encoding is sms.Encoding.GSM7 else None
+
+
+def _announce(
+    session: Session,
+    firm_id: int,
+    new_ids: list[int],
+    updated_ids: list[int],
+    touched: dict[int, list[int]],
+    result: SyncResult,
+) -> None:
+    """Stream events for a resync: per message when few, per thread, or one summary when many."""
+    if not touched:
+        return
+    if result.created + result.updated <= PUBLISH_EACH_LIMIT:
+        for ids, kind in ((new_ids, "message.created"), (updated_ids, "message.updated")):
+            if not ids:
+                continue
+            messages = session.scalars(
+                select(t.Message)
+                .where(t.Message.id.in_(ids))
+                .order_by(t.Message.id)
+                .execution_options(populate_existing=True)
+            )
+            for message in messages:
+                views.publish_message(session, message, kind)
+    if len(touched) <= PUBLISH_CONVERSATIONS_LIMIT:
+        for conversation_id, removed in sorted(touched.items()):
+            payload: dict = {"id": conversation_id}
+            if removed:
+                payload["removed_message_ids"] = removed
+            events.publish(session, firm_id, "conversation.updated", payload)
+        return
+    events.publish(
+        session,
+        firm_id,
+        "reminders.synced",
+        {
+            "conversations": len(touched),
+            "created": result.created,
+            "updated": result.updated,
+            "deleted": result.deleted,
+        },
+    )
+
+
+def conversation_ids_in(
+    session: Session, firm_id: int, phones: dict[str, int | None]
+) -> dict[str, int]:
+    """The conversation of each phone (created when missing), filed under the given client."""
+    found: dict[str, int] = {}
+    unfiled: list[int] = []
+
+    def read(numbers: Sequence[str]) -> None:
+        columns = select(t.Conversation.id, t.Conversation.phone, t.Conversation.client_id)
+        if len(numbers) > _CHUNK:
+            # Many numbers: one pass over the firm's threads beats long IN lists (PostgreSQL
+            # plans each of those slowly).
+            wanted = set(numbers)
+            queries = [columns.where(t.Conversation.firm_id == firm_id)]
+        else:
+            wanted = None
+            queries = [
+                columns.where(t.Conversation.firm_id == firm_id, t.Conversation.phone.in_(numbers))
+            ]
+        for query in queries:
+            for row in session.execute(query):
+                if wanted is not None and row.phone not in wanted:
+                    continue
+                found[row.phone] = row.id
+                if row.client_id is None and phones.get(row.phone) is not None:
+                    unfiled.append(row.id)
+
+    read(sorted(phones))
+    missing = [number for number in sorted(phones) if number not in found]
+    if missing:
+        now = t.utcnow()
+        rows = [
+            {"firm_id": firm_id, "phone": number, "client_id": phones[number], "created_at": now}
+            for number in missing
+        ]
+        # Another transaction may open the same thread meanwhile: the unique key decides.
+        session.execute(_insert_ignoring_duplicates(session, t.Conversation.__table__), rows)
+        read(missing)
+    if unfiled:
+        phone_of = {conversation_id: number for number, conversation_id in found.items()}
+        conversations = t.Conversation.__table__
+        session.execute(
+            update(conversations)
+            .where(conversations.c.id == bindparam("_id"))
+            .values(client_id=bindparam("_client_id")),
+            [
+                {"_id": conversation_id, "_client_id": phones[phone_of[conversation_id]]}
+                for conversation_id in unfiled
+            ],
+        )
+    return found
+
+
+def _insert_ignoring_duplicates(session: Session, table):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table).on_conflict_do_nothing()
+
+
+def remove_reminders_in(session: Session, firm_id: int, event_ids: Iterable[int]) -> int:
+    """Delete the unsent, unclaimed reminders of these events (before the events go)."""
+    ids = sorted(set(event_ids))
+    touched: dict[int, list[int]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            delete(t.Message)
+            .where(
+                t.Message.firm_id == firm_id,
+                t.Message.event_id.in_(chunk),
+                t.Message.origin == "flow",
+                _managed_clause(),
+            )
+            .returning(t.Message.id, t.Message.conversation_id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        for row in rows:
+            touched[row.conversation_id].append(row.id)
+    count = sum(len(removed) for removed in touched.values())
+    _announce(session, firm_id, [], [], touched, SyncResult(deleted=count))
+    return count
+
+
+def cancel_reminders_in(
+    session: Session, firm_id: int, event_ids: Iterable[int], reason: str
+) -> list[int]:
+    """Cancel (keep, mark `canceled`) the unsent, unclaimed reminders of these events."""
+    canceled: list[int] = []
+    for chunk in _chunks(sorted(set(event_ids))):
+        canceled += session.scalars(
+            update(t.Message)
+            .where(
+                t.Message.firm_id == firm_id,
+                t.Message.event_id.in_(chunk),
+                t.Message.origin == "flow",
+                _managed_clause(),
+            )
+            .values(status="canceled", error_text=reason, updated_at=t.utcnow())
+            .returning(t.Message.id)
+            .execution_options(synchronize_session=False)
+        )
+    if len(canceled) <= PUBLISH_EACH_LIMIT:
+        messages = session.scalars(
+            select(t.Message)
+            .where(t.Message.id.in_(canceled))
+            .execution_options(populate_existing=True)
+        )
+        for message in messages:
+            views.publish_message(session, message, "message.updated")
+    else:
+        events.publish(session, firm_id, "reminders.synced", {"canceled": len(canceled)})
+    return canceled
+
+
+def resync_for_phone_in(session: Session, firm_id: int, number: str) -> None:
+    """Consent hook: a number's consent changed, so every client with it as a contact resyncs."""
+    client_ids = session.scalars(
+        select(t.Contact.client_id).where(
+            t.Contact.firm_id == firm_id,
+            t.Contact.phone == number,
+            t.Contact.client_id.is_not(None),
+        )
+    ).all()
+    if client_ids:
+        sync_clients_in(session, firm_id, client_ids)
+
+
+if resync_for_phone_in not in consent.consent_hooks:
+    consent.consent_hooks.append(resync_for_phone_in)

@@ -1,0 +1,391 @@
+"""The realtime broker: one per server process, fanning stored stream events out to SSE clients.
+
+Every change writes a `StreamEvent` row in its own transaction (`services/events.py`); the row is
+the truth. The broker only has to notice new rows and hand each to the subscribers allowed to
+see it (same firm; for a row with `user_id`, only that user). It is woken
+
+* in-process, right after a commit that published (`events.on_commit`, from any thread);
+* on PostgreSQL, by `LISTEN inbox_events` on a dedicated connection (commits of other processes);
+* by a fallback poll: every second on SQLite (two processes may share the file) and while the
+  PostgreSQL listener is down; with a healthy listener only every `SAFETY_POLL` seconds, since
+  NOTIFY reaches every listening connection and we re-read after each (re)connect.
+
+A subscriber is a bounded `asyncio.Queue`; one that falls behind is dropped and its client
+reconnects with `Last-Event-ID`, which replays the stored rows it missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import NamedTuple
+
+from sqlalchemy import Engine, create_engine, delete, func, or_, select
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session, sessionmaker
+from sse_starlette import ServerSentEvent
+
+from inbox_app.models import tables as t
+from inbox_app.server.services import events
+
+log = logging.getLogger("inbox.server.stream")
+
+POLL_INTERVAL = 1.0
+SAFETY_POLL = 10.0
+# How long later ids wait for a missing lower id (see `_absorb`), and how long we keep looking for
+# that id at all before deciding its transaction rolled back.
+GAP_HOLD = 1.0
+GAP_WATCH = 60.0
+MAX_WATCHED = 1000
+# A jump this large is a sequence reset or restore, not transactions in flight.
+MAX_GAP_SPAN = 1000
+READ_BATCH = 2000
+REPLAY_PAGE = 500
+QUEUE_SIZE = 1000
+RETENTION = timedelta(days=7)
+PRUNE_EVERY = 3600.0
+RETRY_MS = 3000
+
+
+class Viewer(NamedTuple):
+    """Who a stream is for: only events of this firm, and user-targeted ones for this user."""
+
+    firm_id: int
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A stored stream event, its payload already serialised once for every subscriber."""
+
+    id: int
+    firm_id: int
+    user_id: int | None
+    kind: str
+    data: str
+
+    def sse(self) -> ServerSentEvent:
+        return ServerSentEvent(data=self.data, event=self.kind, id=str(self.id))
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One connected client; `floor` is the broker's released id when it subscribed."""
+
+    viewer: Viewer
+    last_event_id: int | None
+    floor: int
+    queue: asyncio.Queue[Event | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    dropped: bool = False
+
+
+def _event(row) -> Event:
+    return Event(
+        id=row.id,
+        firm_id=row.firm_id,
+        user_id=row.user_id,
+        kind=row.kind,
+        data=json.dumps(row.payload, separators=(",", ":"), ensure_ascii=False),
+    )
+
+
+_COLUMNS = (
+    t.StreamEvent.id,
+    t.StreamEvent.firm_id,
+    t.StreamEvent.user_id,
+    t.StreamEvent.kind,
+    t.StreamEvent.payload,
+)
+
+
+def _reader_engine(engine: Engine) -> tuple[Engine, bool]:
+    """An engine for the broker's reads; on SQLite one whose reads take no write lock."""
+    if engine.dialect.name != "sqlite":
+        return engine, False
+    # The app's SQLite engine opens every transaction with BEGIN IMMEDIATE (the write lock).
+    # The broker reads after every commit, so it gets its own autocommit connections: each
+    # SELECT is one consistent WAL snapshot and never makes writers wait.
+    reader = create_engine(engine.url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @sa_event.listens_for(reader, "connect")
+    def _autocommit(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+
+    return reader, True
+
+
+class Broker:
+    """Notices new `StreamEvent` rows and fans them out to the subscribers allowed to see them."""
+
+    def __init__(self, engine: Engine, sessions: sessionmaker[Session]) -> None:
+        self._engine = engine
+        self._sessions = sessions
+        self._reader, self._owns_reader = _reader_engine(engine)
+        self._read = sessionmaker(self._reader)
+        self._is_postgres = engine.dialect.name == "postgresql"
+        self._subscribers: dict[int, set[Subscription]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+        self._listening = False
+        # `_top`: highest id read. `_released`: every id up to it was handed out or given up.
+        self._top = 0
+        self._released = 0
+        self._pending: dict[int, Event] = {}
+        self._gaps: dict[int, float] = {}  # missing id -> when noticed; later ids wait for it
+        self._late: dict[int, float] = {}  # given-up ids still delivered if they turn up
+        self._last_prune = -math.inf
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Begin at the newest stored event and start the reader (and the PostgreSQL listener)."""
+        self._loop = asyncio.get_running_loop()
+        newest = await asyncio.to_thread(self._newest_id)
+        self._top = self._released = newest
+        events.on_commit(self._on_commit)
+        self._tasks.append(asyncio.create_task(self._run(), name="stream-broker"))
+        if self._is_postgres:
+            self._tasks.append(asyncio.create_task(self._listen(), name="stream-listen"))
+
+    async def stop(self) -> None:
+        events.remove_listener(self._on_commit)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        for subs in list(self._subscribers.values()):
+            for sub in list(subs):
+                self._drop(sub)
+        if self._owns_reader:
+            self._reader.dispose()
+
+    def wake(self) -> None:
+        """Look for new rows now (call from the broker's event loop)."""
+        self._wake.set()
+
+    def _on_commit(self) -> None:
+        # Called from whichever thread committed; the loop may already be closed at shutdown.
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._wake.set)
+
+    # --- subscribers ----------------------------------------------------------------------------
+
+    def subscribe(self, viewer: Viewer, last_event_id: int | None = None) -> Subscription:
+        """Register a client now, so nothing released from here on can slip past it."""
+        sub = Subscription(viewer=viewer, last_event_id=last_event_id, floor=self._released)
+        self._subscribers.setdefault(viewer.firm_id, set()).add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        subs = self._subscribers.get(sub.viewer.firm_id)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._subscribers[sub.viewer.firm_id]
+
+    def subscriber_count(self) -> int:
+        return sum(len(subs) for subs in self._subscribers.values())
+
+    async def stream(self, sub: Subscription) -> AsyncIterator[ServerSentEvent]:
+        """The client's events: stored ones after its Last-Event-ID, then live ones, in order."""
+        try:
+            yield ServerSentEvent(comment="connected", retry=RETRY_MS)
+            after = sub.last_event_id
+            if after is not None and after > await asyncio.to_thread(self._newest_id):
+                # An id this database never issued (it was reset or restored): start afresh.
+                after = None
+            replayed: set[int] = set()
+            if after is not None:
+                cursor = after
+                while True:
+                    page = await asyncio.to_thread(self._replay_page, sub.viewer, cursor, sub.floor)
+                    for event in page:
+                        replayed.add(event.id)
+                        yield event.sse()
+                    if len(page) < REPLAY_PAGE:
+                        break
+                    cursor = page[-1].id
+            # Live events are above `floor`, replay stopped at it: no gap, no repeat. A client
+            # that saw more than this process has released (it was on another process) skips
+            # what it already has.
+            skip_upto = after if after is not None and after > sub.floor else 0
+            while True:
+                event = await sub.queue.get()
+                if event is None:
+                    return
+                if event.id in replayed or event.id <= skip_upto:
+                    continue
+                yield event.sse()
+        finally:
+            self.unsubscribe(sub)
+
+    def _deliver(self, event: Event) -> None:
+        for sub in list(self._subscribers.get(event.firm_id, ())):
+            if event.user_id is not None and event.user_id != sub.viewer.user_id:
+                continue
+            try:
+                sub.queue.put_nowait(event)
+            except asyncio.QueueFull:
+                log.info("dropping a slow stream client of firm %s", event.firm_id)
+                self._drop(sub)
+
+    def _drop(self, sub: Subscription) -> None:
+        """End a client's stream; it reconnects with Last-Event-ID and replays what it missed."""
+        sub.dropped = True
+        self.unsubscribe(sub)
+        while not sub.queue.empty():
+            sub.queue.get_nowait()
+        sub.queue.put_nowait(None)
+
+    # --- reading --------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._wait_time())
+            self._wake.clear()
+            try:
+                watched = [*self._gaps, *self._late]
+                rows = await asyncio.to_thread(self._read_new, self._top, watched)
+                self._absorb(rows, time.monotonic())
+                if len(rows) >= READ_BATCH:
+                    self._wake.set()
+                if time.monotonic() - self._last_prune > PRUNE_EVERY:
+                    self._last_prune = time.monotonic()
+                    await asyncio.to_thread(self._prune)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("stream broker could not read new events; retrying")
+                await asyncio.sleep(POLL_INTERVAL)
+
+    def _wait_time(self) -> float:
+        wait = SAFETY_POLL if self._is_postgres and self._listening else POLL_INTERVAL
+        if self._gaps:
+            # Wake in time to stop holding later events for a gap that never filled.
+            oldest = min(self._gaps.values())
+            wait = min(wait, max(0.0, oldest + GAP_HOLD - time.monotonic()) + 0.01)
+        return wait
+
+    def _absorb(self, rows: list[Event], now: float) -> None:
+        """Take rows read in id order and release them to subscribers in id order.
+
+        On PostgreSQL ids are taken at insert but become visible at commit, so a lower id can
+        commit after a higher one (and a rolled-back transaction leaves a hole for good). When a
+        row jumps past ids we have not seen, those ids become gaps: later rows wait up to
+        GAP_HOLD for them, so clients get ids in order and a Last-Event-ID resumes exactly.
+        After GAP_HOLD we stop waiting (most such holes are rollbacks) but keep asking for the id
+        for GAP_WATCH and deliver it late if its slow transaction commits after all. Every read
+        asks for `id > top OR id IN (gaps)`, so nothing is read twice. SQLite commits one writer
+        at a time, so there ids simply arrive in order.
+        """
+        for event in rows:
+            if event.id in self._late:
+                del self._late[event.id]
+                self._deliver(event)
+                continue
+            if event.id in self._gaps:
+                del self._gaps[event.id]
+            elif event.id > self._top:
+                if event.id - self._top - 1 <= MAX_GAP_SPAN:
+                    for missing in range(self._top + 1, event.id):
+                        self._gaps[missing] = now
+                self._top = event.id
+            else:
+                continue
+            self._pending[event.id] = event
+        for missing, since in list(self._gaps.items()):
+            if now - since >= GAP_HOLD:
+                del self._gaps[missing]
+                self._late[missing] = since
+        for missing, since in list(self._late.items()):
+            if now - since >= GAP_WATCH:
+                del self._late[missing]
+        while len(self._late) > MAX_WATCHED:
+            del self._late[min(self._late, key=self._late.__getitem__)]
+        limit = min(self._gaps, default=math.inf)
+        for event_id in sorted(self._pending):
+            if event_id > limit:
+                break
+            self._deliver(self._pending.pop(event_id))
+            self._released = event_id
+        if not self._gaps:
+            self._released = self._top
+
+    def _newest_id(self) -> int:
+        with self._read() as session:
+            return session.scalar(select(func.max(t.StreamEvent.id))) or 0
+
+    def _read_new(self, top: int, watched: list[int]) -> list[Event]:
+        condition = t.StreamEvent.id > top
+        if watched:
+            condition = or_(condition, t.StreamEvent.id.in_(watched))
+        with self._read() as session:
+            rows = session.execute(
+                select(*_COLUMNS).where(condition).order_by(t.StreamEvent.id).limit(READ_BATCH)
+            ).all()
+        return [_event(row) for row in rows]
+
+    def _replay_page(self, viewer: Viewer, after: int, upto: int) -> list[Event]:
+        with self._read() as session:
+            rows = session.execute(
+                select(*_COLUMNS)
+                .where(
+                    t.StreamEvent.firm_id == viewer.firm_id,
+                    or_(t.StreamEvent.user_id.is_(None), t.StreamEvent.user_id == viewer.user_id),
+                    t.StreamEvent.id > after,
+                    t.StreamEvent.id <= upto,
+                )
+                .order_by(t.StreamEvent.id)
+                .limit(REPLAY_PAGE)
+            ).all()
+        return [_event(row) for row in rows]
+
+    def _prune(self) -> None:
+        """Forget events older than RETENTION; a client away that long reloads its inbox anyway."""
+        cutoff = t.utcnow() - RETENTION
+        with self._sessions() as session, session.begin():
+            newest = session.scalar(select(func.max(t.StreamEvent.id))) or 0
+            # Keep the newest row: SQLite hands out max(id) + 1, so an emptied table would
+            # reuse ids that clients already hold as Last-Event-ID.
+            session.execute(
+                delete(t.StreamEvent).where(
+                    t.StreamEvent.created_at < cutoff, t.StreamEvent.id < newest
+                )
+            )
+
+    # --- PostgreSQL LISTEN ----------------------------------------------------------------------
+
+    async def _listen(self) -> None:
+        import psycopg
+
+        dsn = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {events.CHANNEL}")
+                    self._listening = True
+                    # Anything committed while we were not listening is read now.
+                    self._wake.set()
+                    async for _notify in conn.notifies():
+                        self._wake.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("stream listener lost its PostgreSQL connection (%s); retrying", exc)
+            finally:
+                self._listening = False
+            self._wake.set()
+            await asyncio.sleep(POLL_INTERVAL)

@@ -1,0 +1,169 @@
+"""A Stripe-compatible PaymentIntents endpoint on 127.0.0.1 that the real `stripe` client talks to.
+
+`POST /v1/payment_intents` (form-encoded, as the library sends it) answers Stripe-shaped JSON and
+honours `Idempotency-Key`: the same key gets the same answer and records one charge. Set
+`mode` to "decline" for Stripe's card_error (402), or "hang" to answer only after `hang_seconds`
+(past the client's timeout; the charge is still recorded then, as a real processor might).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Literal
+from urllib.parse import parse_qsl
+
+DECLINE = {
+    "error": {
+        "type": "card_error",
+        "code": "card_declined",
+        "decline_code": "insufficient_funds",
+        "message": "Your card has insufficient funds.",
+    }
+}
+
+
+@dataclass
+class Charge:
+    id: str
+    amount: int
+    currency: str
+    customer: str | None
+    payment_method: str | None
+    idempotency_key: str | None
+    params: dict[str, str]
+
+
+@dataclass
+class StripeRequest:
+    path: str
+    params: dict[str, str]
+    idempotency_key: str | None
+    authorization: str | None
+
+
+@dataclass
+class FakeStripe:
+    """`with FakeStripe() as fake:` then point the client at `fake.url`."""
+
+    mode: Literal["succeed", "decline", "hang"] = "succeed"
+    hang_seconds: float = 5.0
+    charges: list[Charge] = field(default_factory=list)
+    requests: list[StripeRequest] = field(default_factory=list)
+    _answers: dict[str, tuple[int, dict]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        # Set on shutdown so hanging handlers end at once.
+        self._stop = threading.Event()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                params = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+                key = self.headers.get("Idempotency-Key")
+                with fake._lock:
+                    fake.requests.append(
+                        StripeRequest(self.path, params, key, self.headers.get("Authorization"))
+                    )
+                    mode = fake.mode
+                if self.path != "/v1/payment_intents":
+                    self._answer(
+                        404,
+                        {
+                            "error": {
+                                "type": "invalid_request_error",
+                                "message": f"Unrecognized request URL ({self.path}).",
+                            }
+                        },
+                    )
+                    return
+                if mode == "hang":
+                    fake._stop.wait(fake.hang_seconds)
+                status, body = fake._create_payment_intent(params, key, mode)
+                # The client may have given up waiting; the charge stands, as at Stripe.
+                with contextlib.suppress(OSError):
+                    self._answer(status, body)
+
+            def _answer(self, status: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Request-Id", f"req_{uuid.uuid4().hex[:14]}")
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *_args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def _create_payment_intent(
+        self, params: dict[str, str], key: str | None, mode: str
+    ) -> tuple[int, dict]:
+        with self._lock:
+            if key is not None and key in self._answers:
+                return self._answers[key]
+            if mode == "decline":
+                answer = (402, DECLINE)
+            else:
+                intent_id = f"pi_{uuid.uuid4().hex[:24]}"
+                amount = int(params.get("amount", "0"))
+                currency = params.get("currency", "usd")
+                self.charges.append(
+                    Charge(
+                        intent_id,
+                        amount,
+                        currency,
+                        params.get("customer"),
+                        params.get("payment_method"),
+                        key,
+                        params,
+                    )
+                )
+                answer = (
+                    200,
+                    {
+                        "id": intent_id,
+                        "object": "payment_intent",
+                        "amount": amount,
+                        "amount_received": amount,
+                        "currency": currency,
+                        "customer": params.get("customer"),
+                        "payment_method": params.get("payment_method"),
+                        "status": "succeeded",
+                        "livemode": False,
+                        "metadata": {
+                            k[len("metadata[") : -1]: v
+                            for k, v in params.items()
+                            if k.startswith("metadata[")
+                        },
+                    },
+                )
+            if key is not None:
+                self._answers[key] = answer
+            return answer
+
+    def __enter__(self) -> FakeStripe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,261 @@
+"""Flow reminders over real HTTP: generated ahead of time, resynced when a record changes."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, update
+
+from inbox_app.models import tables as t
+from tests.harness import ACCOUNT_SID, post_webhook
+
+NEW_YORK = ZoneInfo("America/New_York")
+FIRST, SECOND, OPTED_OUT = "+12015550101", "+12015550102", "+12015550103"
+EN = (
+    "Hi [ClientFirstName], your hearing is on [EventDate] at [EventTime] at [EventLocation]."
+    "[% Case %CaseNumber.] Reply STOP to opt out."
+)
+ES = (
+    "Hola [ClientFirstName], su audiencia es el [EventDate] a las [EventTime] en "
+    "[EventLocation].[% Caso %CaseNumber.] Responda STOP para no recibir más."
+)
+
+
+def _hearing(days: int = 10, hour: int = 10) -> datetime:
+    day = datetime.now(NEW_YORK).date() + timedelta(days=days)
+    return datetime.combine(day, time(hour, 0), tzinfo=NEW_YORK)
+
+
+def _long_date(when: datetime) -> str:
+    return f"{when:%A}, {when:%B} {when.day}, {when.year}"
+
+
+@pytest.fixture
+def case(server, admin):
+    """A client with two textable contacts, one opted out and one invalid, and a 7/3/0 flow."""
+    staff = admin
+    client = staff.post("/api/v1/clients", json={"first_name": "Maria", "last_name": "Lopez"})
+    client_id = client.json()["id"]
+    contacts = {}
+    for number in (FIRST, SECOND, OPTED_OUT, "555-12"):
+        response = staff.post(f"/api/v1/clients/{client_id}/contacts", json={"phone": number})
+        assert response.status_code == 201, response.text
+        contacts[number] = response.json()
+    assert staff.post(f"/api/v1/contacts/{contacts[OPTED_OUT]['id']}/opt-out").status_code == 200
+    flow = staff.post(
+        "/api/v1/flows",
+        json={
+            "name": "Court date",
+            "steps": [
+                {"offset_days": -7, "send_time": "09:00", "templates": {"en": EN, "es": ES}},
+                {"offset_days": -3, "templates": {"en": EN, "es": ES}},
+                {"offset_days": 0, "send_time": "08:00", "templates": {"en": EN, "es": ES}},
+            ],
+        },
+    )
+    assert flow.status_code == 201, flow.text
+    starts_at = _hearing()
+    event = staff.post(
+        "/api/v1/events",
+        json={
+            "client_id": client_id,
+            "starts_at": starts_at.isoformat(),
+            "location": "Courtroom 4B",
+            "flow_id": flow.json()["id"],
+        },
+    )
+    assert event.status_code == 201, event.text
+    return {
+        "client_id": client_id,
+        "contacts": contacts,
+        "flow": flow.json(),
+        "event_id": event.json()["id"],
+        "starts_at": starts_at,
+    }
+
+
+def _reminders(api, event_id: int) -> list[dict]:
+    response = api.get(f"/api/v1/events/{event_id}/messages")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _scheduled(api, event_id: int) -> list[dict]:
+    return [m for m in _reminders(api, event_id) if m["status"] == "scheduled"]
+
+
+def _send_times(messages: list[dict]) -> list[datetime]:
+    return sorted({datetime.fromisoformat(m["send_at"]).astimezone(NEW_YORK) for m in messages})
+
+
+def test_a_hearing_gets_reminders_that_follow_its_moves_and_the_clients_language(admin, case):
+    messages = _scheduled(admin, case["event_id"])
+    assert len(messages) == 6  # 3 steps x 2 contacts; the opted-out and invalid ones get none
+    assert all(m["origin"] == "flow" and m["event_id"] == case["event_id"] for m in messages)
+    starts_at = case["starts_at"]
+    assert _send_times(messages) == [
+        datetime.combine(starts_at.date() - timedelta(days=7), time(9), tzinfo=NEW_YORK),
+        starts_at - timedelta(days=3),
+        datetime.combine(starts_at.date(), time(8), tzinfo=NEW_YORK),
+    ]
+    assert messages[0]["body"] == (
+        f"Hi Maria, your hearing is on {_long_date(starts_at)} at 10:00 AM at Courtroom 4B. "
+        "Reply STOP to opt out."
+    )
+    assert len({m["conversation_id"] for m in messages}) == 2  # each in its contact's thread
+
+    moved = _hearing(days=12, hour=14)
+    response = admin.patch(
+        f"/api/v1/events/{case['event_id']}", json={"starts_at": moved.isoformat()}
+    )
+    assert response.status_code == 200, response.text
+    after_move = _scheduled(admin, case["event_id"])
+    assert {m["id"] for m in after_move} == {m["id"] for m in messages}  # rewritten in place
+    assert all(f"on {_long_date(moved)} at 2:00 PM" in m["body"] for m in after_move)
+    assert _send_times(after_move)[1] == moved - timedelta(days=3)
+
+    response = admin.patch(f"/api/v1/clients/{case['client_id']}", json={"language": "es"})
+    assert response.status_code == 200
+    spanish = _scheduled(admin, case["event_id"])
+    assert len(spanish) == 6
+    assert all(m["body"].startswith("Hola Maria, su audiencia es el ") for m in spanish)
+    assert all(" de 20" in m["body"] and "2:00 p. m." in m["body"] for m in spanish)
+
+
+def test_stop_by_text_cancels_only_that_contacts_reminders(server, admin, case):
+    before = {m["id"]: m for m in _scheduled(admin, case["event_id"])}
+    response = post_webhook(
+        server.base_url,
+        "/webhooks/twilio/messages",
+        {
+            "MessageSid": "SM" + "1" * 32,
+            "AccountSid": ACCOUNT_SID,
+            "From": FIRST,
+            "To": "+12015550100",
+            "Body": "STOP",
+            "NumMedia": "0",
+        },
+    )
+    assert response.status_code == 200, response.text
+    messages = _reminders(admin, case["event_id"])
+    canceled = [m for m in messages if m["status"] == "canceled"]
+    still = [m for m in messages if m["status"] == "scheduled"]
+    assert len(canceled) == 3 and len(still) == 3
+    assert len({before[m["id"]]["conversation_id"] for m in canceled}) == 1
+    assert all(before[m["id"]] == m for m in still)  # untouched: same ids, text and time
+    history = admin.get("/api/v1/consent", params={"phone": FIRST}).json()
+    assert [(h["source"], h["opted_in"]) for h in history] == [
+        ("created", True),
+        ("keyword", False),
+    ]
+
+
+def test_a_sent_reminder_survives_a_resync_and_canceling_cancels_the_rest(server, admin, case):
+    first = _scheduled(admin, case["event_id"])[0]
+    with server.app.state.sessionmaker() as session, session.begin():
+        session.execute(
+            update(t.Message)
+            .where(t.Message.id == first["id"])
+            .values(status="sent", carrier_sid="SM" + "2" * 32)
+        )
+    moved = _hearing(days=11)
+    admin.patch(f"/api/v1/events/{case['event_id']}", json={"starts_at": moved.isoformat()})
+    messages = _reminders(admin, case["event_id"])
+    sent = next(m for m in messages if m["id"] == first["id"])
+    assert sent["status"] == "sent"
+    assert (sent["body"], sent["send_at"]) == (first["body"], first["send_at"])
+    # That step is not made again for that contact; the other five moved.
+    assert len(messages) == 6
+    assert sum(_long_date(moved) in m["body"] for m in messages) == 5
+
+    response = admin.patch(f"/api/v1/events/{case['event_id']}", json={"status": "canceled"})
+    assert response.status_code == 200
+    statuses = sorted(m["status"] for m in _reminders(admin, case["event_id"]))
+    assert statuses == ["canceled"] * 5 + ["sent"]
+
+
+def test_merge_tags_labels_past_steps_and_simulated_flows(admin, case):
+    response = admin.post(
+        "/api/v1/flows",
+        json={"name": "Bad", "steps": [{"offset_days": -1, "templates": {"en": "Hi [Nickname]"}}]},
+    )
+    assert response.status_code == 422
+    assert "[Nickname]" in response.json()["detail"]
+
+    matter = admin.post(
+        "/api/v1/matters", json={"client_id": case["client_id"], "name": "State v. Lopez"}
+    ).json()
+    admin.patch(f"/api/v1/events/{case['event_id']}", json={"matter_id": matter["id"]})
+    body = _scheduled(admin, case["event_id"])[0]["body"]
+    assert "Case" not in body and "Courtroom 4B. Reply STOP" in body
+    admin.patch(f"/api/v1/matters/{matter['id']}", json={"case_number": "24-CR-1234"})
+    body = _scheduled(admin, case["event_id"])[0]["body"]
+    assert "Courtroom 4B. Case 24-CR-1234. Reply STOP" in body
+
+    admin.patch(f"/api/v1/flows/{case['flow']['id']}", json={"simulated": True})
+    soon = admin.post(
+        "/api/v1/events",
+        json={
+            "client_id": case["client_id"],
+            "starts_at": _hearing(days=5).isoformat(),
+            "flow_id": case["flow"]["id"],
+        },
+    ).json()
+    made = _scheduled(admin, soon["id"])
+    assert len(made) == 4  # the 7-day step is already in the past
+    assert all(m["simulated"] for m in made)
+    # Reminders made before the switch keep their flag.
+    assert not any(m["simulated"] for m in _scheduled(admin, case["event_id"]))
+
+
+def test_contact_changes_resync_and_reminders_keep_quiet_hours(server, admin, case):
+    second = case["contacts"][SECOND]["id"]
+    admin.post(f"/api/v1/contacts/{second}/archive")
+    assert len(_scheduled(admin, case["event_id"])) == 3
+    admin.post(f"/api/v1/contacts/{second}/restore")
+    assert len(_scheduled(admin, case["event_id"])) == 6
+    opted_out = case["contacts"][OPTED_OUT]["id"]
+    assert admin.post(f"/api/v1/contacts/{opted_out}/opt-in").json()["opted_out"] is False
+    assert len(_scheduled(admin, case["event_id"])) == 9
+    admin.delete(f"/api/v1/contacts/{opted_out}")
+    assert len(_scheduled(admin, case["event_id"])) == 6
+
+    with server.app.state.sessionmaker() as session:
+        rows = session.scalars(
+            select(t.Message).where(
+                t.Message.event_id == case["event_id"], t.Message.status == "scheduled"
+            )
+        ).all()
+        assert len(rows) == 6
+        for message in rows:
+            assert message.respects_quiet_hours and message.direction == "outbound"
+            assert message.contact_id and message.flow_step_id
+            assert message.to_number in (FIRST, SECOND)
+            assert time(8) <= message.send_at.astimezone(NEW_YORK).time() < time(21)
+
+
+def test_bulk_length_count_agrees_with_the_sms_rule():
+    from inbox_app.domain import sms
+    from inbox_app.server.services import reminders
+
+    samples = [
+        "",
+        "Hi Maria",
+        "x" * 160,
+        "x" * 161,
+        "y" * 306,
+        "y" * 307,
+        "Hola María, su audiencia es el miércoles" * 3,
+        "á" * 70,
+        "á" * 71,
+        "Line one\nline two",
+        "Windows\r\nline",
+        "Brackets {} and ~ cost two" * 7,
+        "Smart quotes ’ and emoji 🙂" * 5,
+        "e\u0301 combining" * 9,
+    ]
+    for body in samples:
+        measured = sms.measure(body)
+        assert reminders.measure(body) == (measured.segments, str(measured.encoding)), body
