@@ -1,0 +1,121 @@
+"""`inbox-app`: the desktop client; `--demo` also runs a private backend with a demo firm.
+
+The only module that composes the server and the window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inbox-app", description="Inbox desktop client.")
+    parser.add_argument("--server", help="the firm's Inbox server, e.g. https://inbox.example.com")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="start a private backend with a demo firm (simulated carrier) and sign in to it",
+    )
+    parser.add_argument(
+        "--screenshot",
+        metavar="FILE",
+        help="with --demo: save a PNG of the main window once data has loaded, then exit",
+    )
+    parser.add_argument("--data-dir", help=argparse.SUPPRESS)
+    return parser
+
+
+async def _wait_for(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return condition()
+
+
+async def save_screenshot(window, path: Path, conversation_id: int | None) -> None:
+    """Open a thread (with images when given), wait for messages and thumbnails, save a PNG."""
+    window.resize(1280, 800)
+    await _wait_for(lambda: window.list_model.rowCount() > 0, 20)
+    if conversation_id is not None and window.list_model.row_of(conversation_id) >= 0:
+        window.select_conversation(conversation_id)
+    else:
+        window.step_thread(1)
+    model = window.thread_model
+    await _wait_for(lambda: model.rowCount() > 0 and model.conversation_id is not None, 20)
+
+    def thumbnails_ready() -> bool:
+        wanted = {
+            media.id for m in model.messages() for media in m.media if media.status == "stored"
+        }
+        return all(model._pixmaps.get(media_id) is not None for media_id in wanted)
+
+    await _wait_for(thumbnails_ready, 15)
+    await asyncio.sleep(0.3)  # one more paint with the last thumbnail
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(path), "PNG"):
+        raise OSError(f"could not write {path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    if args.screenshot and not args.demo:
+        print("--screenshot needs --demo", file=sys.stderr)
+        return 2
+    if args.screenshot and "QT_QPA_PLATFORM" not in os.environ and not os.environ.get("DISPLAY"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+    from inbox_app.sync.session import SyncClient
+    from inbox_app.ui.app import make_application, make_loop, open_main_window
+
+    app = make_application([sys.argv[0]])
+    loop = make_loop(app)
+    demo = None
+    server_url = args.server
+    cache_dir = None
+    if args.demo:
+        from inbox_app.server.demo import DemoServer
+
+        demo = DemoServer(
+            Path(args.data_dir) if args.data_dir else None, play_carrier=not args.screenshot
+        )
+        demo.start()
+        server_url = demo.base_url
+        cache_dir = demo.data_dir / "client"
+    # The demo never touches the keyring: a real sign-in on this desktop stays as it was.
+    sync = SyncClient(server_url, cache_dir=cache_dir, remember=demo is None)
+
+    async def run() -> int:
+        if demo is not None:
+            await sync.sign_in(demo.username, demo.password)
+        window = await open_main_window(sync)
+        if window is None:
+            return 1
+        if args.screenshot:
+            await save_screenshot(window, Path(args.screenshot), demo.showcase_conversation_id)
+            await sync.close()
+            return 0
+        closed = asyncio.get_running_loop().create_future()
+        app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
+        await closed
+        await sync.close()
+        return 0
+
+    try:
+        with loop:
+            return loop.run_until_complete(run())
+    finally:
+        if demo is not None:
+            demo.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,363 @@
+"""The compose box: Enter sends, live segment counter, UCS-2 hints, sensitive-data check."""
+
+from __future__ import annotations
+
+import html
+import logging
+import unicodedata
+from datetime import datetime
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QTextCursor
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inbox_app.domain.sensitive import Finding, find_sensitive
+from inbox_app.domain.sms import MAX_SEGMENTS, Encoding, gsm_lookalikes, measure
+from inbox_app.ui import strings, theme
+
+log = logging.getLogger("inbox.ui")
+
+CREDITS_PER_MESSAGE = 1
+
+
+class ComposeEdit(QPlainTextEdit):
+    """Plain-text editor where Enter submits and Shift+Enter starts a new line.
+
+    Signals:
+      submitted(): Enter was pressed.
+    """
+
+    submitted = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("composeEdit")
+        self.setTabChangesFocus(True)
+        self.setPlaceholderText(strings.COMPOSE_PLACEHOLDER)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.image_sink = None
+        self.document().documentLayout().documentSizeChanged.connect(self._fit)
+        self._fit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+                self.insertPlainText("\n")
+            else:
+                self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+    def _fit(self, *_args) -> None:
+        # Grow with the text from one to six lines, then scroll.
+        line = self.fontMetrics().lineSpacing()
+        lines = max(1, min(6, int(self.document().size().height())))
+        frame = int(self.document().documentMargin() * 2) + self.frameWidth() * 2
+        # 14: the stylesheet's vertical padding and border.
+        self.setFixedHeight(lines * line + frame + 14)
+
+    def canInsertFromMimeData(self, source) -> bool:
+        return source.hasImage() or source.hasUrls() or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source) -> None:
+        # Pasted or dropped images go to the attachment strip, text into the editor.
+        if (
+            (source.hasImage() or source.hasUrls())
+            and self.image_sink is not None
+            and self.image_sink(source)
+        ):
+            return
+        super().insertFromMimeData(source)
+
+
+def describe_findings(findings: list[Finding]) -> str:
+    kinds = {f.kind for f in findings}
+    names = []
+    if "ssn" in kinds:
+        names.append(strings.tr("a Social Security number"))
+    if "card" in kinds:
+        names.append(strings.tr("a payment card number"))
+    return strings.tr(" and ").join(names)
+
+
+class ComposeBox(QFrame):
+    """Writes one message. The window sends it; this box only checks and emits.
+
+    Signals:
+      send_requested(str body, object send_at, list images): send now (send_at None) or later;
+        images are (filename, content_type, bytes).
+    """
+
+    send_requested = Signal(str, object, list)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("composeArea")
+        self._can_send = True
+        self.sensitive_box: QMessageBox | None = None
+        self.send_later_dialog = None
+
+        self.edit = ComposeEdit(self)
+        self.edit.textChanged.connect(self.update_counter)
+        self.edit.submitted.connect(self.submit)
+
+        self.counter = QLabel(self)
+        self.counter.setObjectName("composeCounter")
+        self.counter.setTextFormat(Qt.TextFormat.PlainText)
+
+        self.ucs2 = QFrame(self)
+        self.ucs2.setObjectName("ucs2Warning")
+        self.ucs2_label = QLabel(self.ucs2)
+        self.ucs2_label.setObjectName("ucs2Label")
+        self.ucs2_label.setWordWrap(True)
+        self.ucs2_label.setTextFormat(Qt.TextFormat.RichText)
+        self.replace_button = QPushButton(strings.REPLACE_PLAIN, self.ucs2)
+        self.replace_button.setObjectName("replacePlainButton")
+        self.replace_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.replace_button.clicked.connect(self.replace_with_plain)
+        row = QHBoxLayout(self.ucs2)
+        row.setContentsMargins(10, 6, 6, 6)
+        row.addWidget(self.ucs2_label, 1)
+        row.addWidget(self.replace_button)
+        self.ucs2.hide()
+
+        self.attach_button = QToolButton(self)
+        self.attach_button.setObjectName("attachButton")
+        self.attach_button.setToolTip(strings.ATTACH)
+        self.attach_button.setIconSize(QSize(20, 20))
+        self.attachments = self._make_attachments()
+        if self.attachments is None:
+            self.attach_button.hide()
+        else:
+            self.attach_button.clicked.connect(self._pick_files)
+
+        self.send_later_button = QPushButton(strings.SEND_LATER, self)
+        self.send_later_button.setObjectName("sendLaterButton")
+        self.send_later_button.clicked.connect(self.send_later)
+        self.send_button = QPushButton(strings.SEND, self)
+        self.send_button.setObjectName("sendButton")
+        self.send_button.setDefault(False)
+        self.send_button.clicked.connect(self.submit)
+
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
+        bar.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignBottom)
+        bar.addWidget(self.edit, 1)
+        bar.addWidget(self.send_later_button, 0, Qt.AlignmentFlag.AlignBottom)
+        bar.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+        bar_widget = QWidget(self)
+        bar_widget.setObjectName("composeBar")
+        bar_widget.setLayout(bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 10, 16, 8)
+        layout.setSpacing(6)
+        layout.addWidget(self.ucs2)
+        if self.attachments is not None:
+            layout.addWidget(self.attachments)
+        layout.addWidget(bar_widget)
+        layout.addWidget(self.counter, 0, Qt.AlignmentFlag.AlignRight)
+        self.refresh_icons()
+        self.update_counter()
+
+    def refresh_icons(self) -> None:
+        self.attach_button.setIcon(theme.icon("paperclip"))
+
+    # --- attachments (the extras engineer's strip, when present) --------------------------
+
+    def _make_attachments(self):
+        try:
+            from inbox_app.ui.attachments import AttachmentStrip
+        except ImportError:
+            return None
+        try:
+            strip = AttachmentStrip(self, show_button=False)
+        except Exception:
+            log.exception("attachment strip could not be created")
+            return None
+        strip.changed.connect(self.update_counter)
+        strip.changed.connect(lambda: strip.setVisible(strip.count() > 0))
+        strip.refused.connect(lambda _sentence: strip.setVisible(True))
+        strip.hide()
+        self.edit.image_sink = strip.add_from_mime_data
+        return strip
+
+    def _pick_files(self) -> None:
+        self.attachments.pick_files()
+
+    def images(self) -> list[tuple[str, str, bytes]]:
+        return [] if self.attachments is None else list(self.attachments.attachments())
+
+    # --- state ------------------------------------------------------------------------------
+
+    def text(self) -> str:
+        return self.edit.toPlainText()
+
+    def set_text(self, text: str) -> None:
+        self.edit.setPlainText(text)
+        self.edit.moveCursor(QTextCursor.MoveOperation.End)
+
+    def clear(self) -> None:
+        self.edit.clear()
+        if self.attachments is not None and hasattr(self.attachments, "clear"):
+            self.attachments.clear()
+
+    def set_can_send(self, allowed: bool) -> None:
+        """Disable sending (no thread open, or the number opted out / is read-only)."""
+        self._can_send = allowed
+        self.edit.setReadOnly(not allowed)
+        self.update_counter()
+
+    def update_counter(self) -> None:
+        text = self.text()
+        m = measure(text)
+        over = m.segments > MAX_SEGMENTS
+        if over:
+            self.counter.setText(strings.OVER_LIMIT.format(segments=m.segments, max=MAX_SEGMENTS))
+        else:
+            credits = (
+                strings.CREDITS_ONE
+                if CREDITS_PER_MESSAGE == 1
+                else strings.CREDITS_N.format(n=CREDITS_PER_MESSAGE)
+            )
+            self.counter.setText(
+                strings.COUNTER.format(
+                    chars=m.characters,
+                    segments=m.segments,
+                    max=MAX_SEGMENTS,
+                    encoding=str(m.encoding),
+                    credits=credits,
+                )
+            )
+        if self.counter.property("over") != over:
+            self.counter.setProperty("over", over)
+            self.counter.style().unpolish(self.counter)
+            self.counter.style().polish(self.counter)
+        self._update_ucs2(text, m)
+        has_content = bool(text.strip()) or bool(self.images())
+        ok = self._can_send and has_content and not over
+        self.send_button.setEnabled(ok)
+        self.send_later_button.setEnabled(ok)
+
+    def _update_ucs2(self, text: str, m) -> None:
+        if m.encoding is not Encoding.UCS2 or not m.ucs2_characters:
+            self.ucs2.hide()
+            return
+        shown = _character_chips(m.ucs2_characters[:8])
+        self.ucs2_label.setToolTip("\n".join(_character_name(ch) for ch in m.ucs2_characters[:20]))
+        plain_text = gsm_lookalikes(text)
+        plain = measure(plain_text)
+        fixable = plain_text != text
+        if fixable and plain.encoding is Encoding.GSM7 and plain.segments != m.segments:
+            self.ucs2_label.setText(
+                strings.UCS2_NOTICE.format(
+                    chars=shown,
+                    segments=_segments(m.segments),
+                    plain=_segments(plain.segments),
+                )
+            )
+        else:
+            self.ucs2_label.setText(strings.UCS2_NOTICE_SHORT.format(chars=shown))
+        self.replace_button.setVisible(fixable)
+        self.ucs2.show()
+
+    def replace_with_plain(self) -> None:
+        """Swap curly quotes, dashes and odd spaces for their GSM-7 look-alikes."""
+        cursor = self.edit.textCursor()
+        position = cursor.position()
+        text = self.text()
+        before = gsm_lookalikes(text[:position])
+        self.edit.setPlainText(gsm_lookalikes(text))
+        cursor = self.edit.textCursor()
+        cursor.setPosition(min(len(before), len(self.text())))
+        self.edit.setTextCursor(cursor)
+
+    # --- sending ----------------------------------------------------------------------------
+
+    def submit(self, send_at: datetime | None = None) -> None:
+        """Check, maybe ask about sensitive numbers, then emit send_requested."""
+        if not self.send_button.isEnabled():
+            return
+        body = self.text()
+        images = self.images()
+        findings = find_sensitive(body)
+        if findings:
+            self._confirm_sensitive(findings, body, send_at, images)
+            return
+        self.send_requested.emit(body, send_at if isinstance(send_at, datetime) else None, images)
+
+    def _confirm_sensitive(self, findings, body, send_at, images) -> None:
+        box = QMessageBox(self)
+        box.setObjectName("sensitiveConfirm")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(strings.SENSITIVE_TITLE)
+        box.setText(strings.SENSITIVE_TEXT.format(what=describe_findings(findings)))
+        send = box.addButton(strings.SEND_ANYWAY, QMessageBox.ButtonRole.AcceptRole)
+        send.setObjectName("sendAnywayButton")
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        self.sensitive_box = box
+
+        def done(_result: int) -> None:
+            self.sensitive_box = None
+            if box.clickedButton() is send:
+                when = send_at if isinstance(send_at, datetime) else None
+                self.send_requested.emit(body, when, images)
+            box.deleteLater()
+
+        box.finished.connect(done)
+        # open(), not exec(): a nested event loop would re-enter running asyncio tasks.
+        box.open()
+
+    def send_later(self) -> None:
+        """Pick a time (the extras engineer's SendLaterDialog), then submit for that time."""
+        try:
+            from inbox_app.ui.dialogs.send_later import SendLaterDialog
+        except ImportError:
+            return
+        dialog = SendLaterDialog(self)
+        dialog.setObjectName(dialog.objectName() or "sendLaterDialog")
+        self.send_later_dialog = dialog
+
+        def done(result: int) -> None:
+            self.send_later_dialog = None
+            if result and dialog.send_at is not None:
+                self.submit(dialog.send_at)
+            dialog.deleteLater()
+
+        dialog.finished.connect(done)
+        dialog.open()
+
+
+def _character_name(ch: str) -> str:
+    names = [unicodedata.name(c, f"U+{ord(c):04X}").lower() for c in ch]
+    return f"{ch}  {' + '.join(names)}"
+
+
+def _character_chips(characters) -> str:
+    """The characters as small highlighted chips (rich text), invisible ones by code."""
+    t = theme.current()
+    chips = []
+    for ch in characters:
+        shown = ch if ch.isprintable() and ch.strip() else f"U+{ord(ch[0]):04X}"
+        chips.append(
+            f"<span style='background:{t.raised}; color:{t.text}; font-weight:600'>"
+            f"&nbsp;{html.escape(shown)}&nbsp;</span>"
+        )
+    return " ".join(chips)
+
+
+def _segments(n: int) -> str:
+    return f"{n} {strings.SEGMENT if n == 1 else strings.SEGMENTS}"

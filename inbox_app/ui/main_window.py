@@ -1,0 +1,1167 @@
+"""The main window: inbox list on the left, the open thread and compose box on the right."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from inbox_app.domain.phone import format_display
+from inbox_app.domain.sms import measure
+from inbox_app.models.schemas import ConversationOut, MessageOut
+from inbox_app.sync.cache import OutboxItem
+from inbox_app.sync.errors import ApiError, Unreachable
+from inbox_app.sync.session import SyncClient
+from inbox_app.ui import strings, theme
+from inbox_app.ui.compose import ComposeBox
+from inbox_app.ui.thread_list import ThreadListModel, ThreadListView, display_name
+from inbox_app.ui.thread_view import PAGE, PENDING, MessageListModel, MessageView
+
+log = logging.getLogger("inbox.ui")
+
+
+async def ask(dialog: QDialog) -> int:
+    """Show `dialog` modally and wait for it without a nested event loop."""
+    future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    dialog.finished.connect(lambda result: future.done() or future.set_result(result))
+    dialog.open()
+    return await future
+
+
+def pending_message(item: OutboxItem, index: int) -> MessageOut:
+    """An outbox entry shown as a message row (negative id, status "pending")."""
+    m = measure(item.body)
+    return MessageOut(
+        id=-(index + 1),
+        conversation_id=item.conversation_id,
+        direction="outbound",
+        body=item.body,
+        status=PENDING,
+        segments=m.segments,
+        encoding=str(m.encoding),
+        created_at=item.created_at,
+        send_at=item.send_at,
+        error=item.error,
+    )
+
+
+class FileUnderDialog(QDialog):
+    """Pick the client and matter a conversation is filed under."""
+
+    def __init__(self, sync: SyncClient, conversation: ConversationOut, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("fileUnderDialog")
+        self.setWindowTitle(strings.FILE_UNDER.rstrip("…"))
+        self.setMinimumWidth(380)
+        self._sync = sync
+        self._conversation = conversation
+        self.client_box = QComboBox(self)
+        self.client_box.setObjectName("fileClientBox")
+        self.matter_box = QComboBox(self)
+        self.matter_box.setObjectName("fileMatterBox")
+        form = QFormLayout()
+        form.addRow(strings.tr("Client"), self.client_box)
+        form.addRow(strings.tr("Matter"), self.matter_box)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.client_box.currentIndexChanged.connect(self._client_changed)
+
+    @property
+    def client_id(self) -> int | None:
+        return self.client_box.currentData()
+
+    @property
+    def matter_id(self) -> int | None:
+        return self.matter_box.currentData()
+
+    async def load(self) -> None:
+        clients = await self._sync.clients()
+        self.client_box.blockSignals(True)
+        self.client_box.addItem(strings.tr("(none)"), None)
+        for c in clients:
+            self.client_box.addItem(f"{c.first_name} {c.last_name}".strip(), c.id)
+        index = self.client_box.findData(self._conversation.client_id)
+        self.client_box.setCurrentIndex(max(0, index))
+        self.client_box.blockSignals(False)
+        await self._load_matters(self._conversation.matter_id)
+
+    @asyncSlot(int)
+    async def _client_changed(self, _index: int) -> None:
+        await self._load_matters(None)
+
+    async def _load_matters(self, selected: int | None) -> None:
+        self.matter_box.clear()
+        self.matter_box.addItem(strings.tr("(none)"), None)
+        if self.client_id is None:
+            return
+        try:
+            matters = await self._sync.matters(self.client_id)
+        except ApiError:
+            matters = []
+        for m in matters:
+            label = f"{m.name} ({m.case_number})" if m.case_number else m.name
+            self.matter_box.addItem(label, m.id)
+        self.matter_box.setCurrentIndex(max(0, self.matter_box.findData(selected)))
+
+
+class MainWindow(QMainWindow):
+    """The inbox. Everything it shows comes from `SyncClient`; it never waits on the network.
+
+    Signals:
+      thread_loaded(int conversation_id): a thread's first page is on screen.
+      list_loaded(): the conversation list was (re)loaded.
+      signed_out(): the user signed out from this window.
+    """
+
+    thread_loaded = Signal(int)
+    list_loaded = Signal()
+    signed_out = Signal()
+
+    def __init__(self, sync: SyncClient, parent=None) -> None:
+        super().__init__(parent)
+        self.sync = sync
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(strings.WINDOW_TITLE)
+        self.setWindowIcon(theme.app_icon())
+        self.resize(1180, 760)
+        self.current_id: int | None = None
+        self.show_archived = False
+        self.unread_only = False
+        self.query = ""
+        self.last_notification: dict | None = None
+        self.last_error: str | None = None
+        self._list_generation = 0
+        self._loading_older = False
+        self._dirty: set[int] = set()
+        self._pending_keys: dict[int, str] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self.credits_balance: int | None = None
+        self._closed = False
+
+        self.list_model = ThreadListModel(self)
+        self.thread_model = MessageListModel(self)
+        self.thread_model.thumbnail_wanted.connect(self._fetch_thumbnail)
+
+        self._build()
+        self._build_actions()
+        self.refresh_icons()
+        self._connect_sync()
+        self.notifier = self._make_notifier()
+        self._dirty_timer = QTimer(self)
+        self._dirty_timer.setObjectName("conversationRefreshTimer")
+        self._dirty_timer.setSingleShot(True)
+        self._dirty_timer.setInterval(30)
+        self._dirty_timer.timeout.connect(self._refresh_dirty)
+        self._search_timer = QTimer(self)
+        self._search_timer.setObjectName("searchTimer")
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(250)
+        self._search_timer.timeout.connect(self._search_now)
+        self._show_thread(None)
+        self._set_online(sync.is_online)
+
+    # --- building -------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.setObjectName("mainSplitter")
+        splitter.setHandleWidth(1)
+        splitter.setChildrenCollapsible(False)
+
+        # Left: title, search, filters, list.
+        sidebar = QFrame(splitter)
+        sidebar.setObjectName("sidebar")
+        sidebar.setMinimumWidth(300)
+        title_row = QHBoxLayout()
+        self.sidebar_title = QLabel(strings.INBOX, sidebar)
+        self.sidebar_title.setObjectName("sidebarTitle")
+        self.new_button = QToolButton(sidebar)
+        self.new_button.setObjectName("newConversationButton")
+        self.new_button.setToolTip(f"{strings.NEW_CONVERSATION} (Ctrl+N)")
+        self.new_button.setIconSize(QSize(20, 20))
+        self.new_button.setAutoRaise(True)
+        self.new_button.clicked.connect(self.new_conversation)
+        title_row.addWidget(self.sidebar_title, 1)
+        title_row.addWidget(self.new_button)
+
+        self.search_edit = QLineEdit(sidebar)
+        self.search_edit.setObjectName("searchEdit")
+        self.search_edit.setPlaceholderText(strings.SEARCH_PLACEHOLDER)
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search_edit.returnPressed.connect(self._search_now)
+        self.search_edit.installEventFilter(self)
+
+        filters = QWidget(sidebar)
+        filters.setObjectName("filterBar")
+        row = QHBoxLayout(filters)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(6)
+        self.unread_toggle = QToolButton(filters)
+        self.unread_toggle.setObjectName("unreadToggle")
+        self.unread_toggle.setText(strings.UNREAD_ONLY)
+        self.unread_toggle.setCheckable(True)
+        self.unread_toggle.toggled.connect(self.set_unread_only)
+        self.archived_toggle = QToolButton(filters)
+        self.archived_toggle.setObjectName("archivedToggle")
+        self.archived_toggle.setText(strings.ARCHIVED)
+        self.archived_toggle.setCheckable(True)
+        self.archived_toggle.toggled.connect(self.set_show_archived)
+        row.addWidget(self.unread_toggle)
+        row.addWidget(self.archived_toggle)
+        row.addStretch(1)
+
+        self.thread_list = ThreadListView(sidebar)
+        self.thread_list.setModel(self.list_model)
+        self.thread_list.selectionModel().currentChanged.connect(self._current_changed)
+        self.empty_list = QLabel(strings.NO_CONVERSATIONS, sidebar)
+        self.empty_list.setObjectName("emptyList")
+        self.empty_list.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_list.setWordWrap(True)
+        self.empty_list.hide()
+
+        left = QVBoxLayout(sidebar)
+        left.setContentsMargins(0, 14, 0, 0)
+        left.setSpacing(10)
+        head = QVBoxLayout()
+        head.setContentsMargins(16, 0, 12, 0)
+        head.setSpacing(10)
+        head.addLayout(title_row)
+        head.addWidget(self.search_edit)
+        head.addWidget(filters)
+        left.addLayout(head)
+        left.addWidget(self.thread_list, 1)
+        left.addWidget(self.empty_list, 1)
+
+        # Right: header with actions, banner, messages, compose; or the empty state.
+        self.right = QStackedWidget(splitter)
+        self.right.setObjectName("threadPane")
+        empty = QWidget()
+        empty.setObjectName("emptyThread")
+        empty.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        empty_layout = QVBoxLayout(empty)
+        empty_layout.addStretch(1)
+        self.empty_icon = QLabel(empty)
+        self.empty_icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        empty_title = QLabel(strings.PICK_A_THREAD, empty)
+        empty_title.setObjectName("emptyThreadTitle")
+        empty_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        empty_hint = QLabel(strings.PICK_A_THREAD_HINT, empty)
+        empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        empty_hint.setObjectName("emptyThreadHint")
+        empty_layout.addWidget(self.empty_icon)
+        empty_layout.addWidget(empty_title)
+        empty_layout.addWidget(empty_hint)
+        empty_layout.addStretch(1)
+        self.right.addWidget(empty)
+
+        thread = QWidget()
+        thread_layout = QVBoxLayout(thread)
+        thread_layout.setContentsMargins(0, 0, 0, 0)
+        thread_layout.setSpacing(0)
+        thread_layout.addWidget(self._build_header())
+        self.banner = QFrame(thread)
+        self.banner.setObjectName("banner")
+        banner_layout = QHBoxLayout(self.banner)
+        banner_layout.setContentsMargins(18, 8, 18, 8)
+        self.banner_label = QLabel(self.banner)
+        self.banner_label.setObjectName("bannerLabel")
+        self.banner_label.setWordWrap(True)
+        banner_layout.addWidget(self.banner_label)
+        self.banner.hide()
+        thread_layout.addWidget(self.banner)
+        self.message_view = MessageView(thread)
+        self.message_view.setModel(self.thread_model)
+        self.message_view.older_wanted.connect(self.load_older)
+        self.message_view.media_clicked.connect(self.open_media)
+        self.message_view.action_clicked.connect(self._message_action)
+        thread_layout.addWidget(self.message_view, 1)
+        self.compose = ComposeBox(thread)
+        self.compose.send_requested.connect(self._send_requested)
+        thread_layout.addWidget(self.compose)
+        self.right.addWidget(thread)
+
+        splitter.addWidget(sidebar)
+        splitter.addWidget(self.right)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([360, 820])
+        self.setCentralWidget(splitter)
+
+        # Status bar: connection, outbox, user, credits.
+        bar = self.statusBar()
+        bar.setSizeGripEnabled(False)
+        self.connection_label = QLabel(bar)
+        self.connection_label.setObjectName("connectionLabel")
+        self.outbox_label = QLabel(bar)
+        self.outbox_label.setObjectName("outboxLabel")
+        self.user_label = QLabel(bar)
+        self.user_label.setObjectName("userLabel")
+        self.credits_button = QToolButton(bar)
+        self.credits_button.setObjectName("creditsButton")
+        self.credits_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.credits_button.clicked.connect(self.open_top_up)
+        self.credits_button.hide()
+        bar.addWidget(self.connection_label)
+        bar.addWidget(self.outbox_label)
+        bar.addPermanentWidget(self.user_label)
+        bar.addPermanentWidget(self.credits_button)
+
+    def _build_header(self) -> QWidget:
+        header = QFrame()
+        header.setObjectName("threadHeader")
+        header.setFixedHeight(64)
+        layout = QHBoxLayout(header)
+        layout.setContentsMargins(18, 10, 12, 10)
+        layout.setSpacing(4)
+        titles = QVBoxLayout()
+        titles.setSpacing(1)
+        self.thread_title = QLabel(header)
+        self.thread_title.setObjectName("threadTitle")
+        self.thread_subtitle = QLabel(header)
+        self.thread_subtitle.setObjectName("threadSubtitle")
+        titles.addStretch(1)
+        titles.addWidget(self.thread_title)
+        titles.addWidget(self.thread_subtitle)
+        titles.addStretch(1)
+        layout.addLayout(titles, 1)
+
+        def tool(name: str, tip: str, slot, checkable: bool = False) -> QToolButton:
+            button = QToolButton(header)
+            button.setObjectName(name)
+            button.setToolTip(tip)
+            button.setIconSize(QSize(20, 20))
+            button.setCheckable(checkable)
+            button.setAutoRaise(True)
+            if slot is not None:
+                button.clicked.connect(slot)
+            layout.addWidget(button)
+            return button
+
+        self.mute_button = tool("muteButton", strings.MUTE, self.toggle_mute)
+        self.unread_button = tool("markUnreadButton", strings.MARK_UNREAD, self.mark_unread)
+        self.archive_button = tool("archiveButton", strings.ARCHIVE, self.toggle_archive)
+        self.print_button = tool("printButton", strings.PRINT + " (Ctrl+P)", self.print_thread)
+        self.details_button = tool("detailsButton", strings.DETAILS, self.show_details)
+        self.more_button = tool("moreButton", strings.MORE, None)
+        self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        return header
+
+    def _build_actions(self) -> None:
+        def action(name: str, text: str, slot, shortcut=None) -> QAction:
+            act = QAction(text, self)
+            act.setObjectName(name)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+                act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(lambda _checked=False: slot())
+            self.addAction(act)
+            return act
+
+        self.action_new = action(
+            "actionNew",
+            strings.NEW_CONVERSATION,
+            self.new_conversation,
+            QKeySequence.StandardKey.New,
+        )
+        self.action_find = action(
+            "actionFind", strings.FIND, self.focus_search, QKeySequence.StandardKey.Find
+        )
+        self.action_print = action(
+            "actionPrint", strings.PRINT, self.print_thread, QKeySequence.StandardKey.Print
+        )
+        self.action_next = action(
+            "actionNext", strings.NEXT_THREAD, lambda: self.step_thread(1), "Alt+Down"
+        )
+        self.action_prev = action(
+            "actionPrev", strings.PREVIOUS_THREAD, lambda: self.step_thread(-1), "Alt+Up"
+        )
+        self.action_mute = action("actionMute", strings.MUTE, self.toggle_mute)
+        self.action_unread = action("actionMarkUnread", strings.MARK_UNREAD, self.mark_unread)
+        self.action_archive = action("actionArchive", strings.ARCHIVE, self.toggle_archive)
+        self.action_leave = action("actionLeave", strings.LEAVE, self.leave)
+        self.action_block = action("actionBlock", strings.BLOCK, self.block)
+        self.action_file = action("actionFileUnder", strings.FILE_UNDER, self.file_under)
+        self.action_details = action("actionDetails", strings.DETAILS, self.show_details)
+        self.action_top_up = action("actionTopUp", strings.TOP_UP, self.open_top_up)
+        self.action_sign_out = action("actionSignOut", strings.SIGN_OUT, self.sign_out)
+        self.action_quit = action(
+            "actionQuit", strings.QUIT, self.close, QKeySequence.StandardKey.Quit
+        )
+
+        more = QMenu(self)
+        more.setObjectName("threadMenu")
+        more.addAction(self.action_file)
+        more.addAction(self.action_leave)
+        more.addSeparator()
+        more.addAction(self.action_block)
+        self.more_button.setMenu(more)
+
+        menubar = self.menuBar()
+        file_menu = menubar.addMenu(strings.MENU_FILE)
+        file_menu.addAction(self.action_new)
+        file_menu.addAction(self.action_print)
+        file_menu.addSeparator()
+        file_menu.addAction(self.action_top_up)
+        file_menu.addAction(self.action_sign_out)
+        file_menu.addAction(self.action_quit)
+        conversation_menu = menubar.addMenu(strings.MENU_CONVERSATION)
+        for act in (
+            self.action_mute,
+            self.action_unread,
+            self.action_archive,
+            self.action_leave,
+            self.action_file,
+            self.action_details,
+        ):
+            conversation_menu.addAction(act)
+        conversation_menu.addSeparator()
+        conversation_menu.addAction(self.action_block)
+        view_menu = menubar.addMenu(strings.MENU_VIEW)
+        view_menu.addAction(self.action_find)
+        view_menu.addAction(self.action_next)
+        view_menu.addAction(self.action_prev)
+
+    def refresh_icons(self, *_args) -> None:
+        t = theme.current()
+        self.new_button.setIcon(theme.icon("compose", t.accent))
+        self.archive_button.setIcon(theme.icon("archive"))
+        self.unread_button.setIcon(theme.icon("mark-unread"))
+        self.print_button.setIcon(theme.icon("print"))
+        self.details_button.setIcon(theme.icon("info"))
+        self.more_button.setIcon(theme.icon("more"))
+        self.credits_button.setIcon(theme.icon("credits"))
+        self.empty_icon.setPixmap(theme.pixmap("inbox", 56, t.faint, self.devicePixelRatioF()))
+        self.action_leave.setIcon(theme.icon("leave"))
+        self.action_block.setIcon(theme.icon("block", t.danger))
+        self.action_file.setIcon(theme.icon("folder"))
+        self.compose.refresh_icons()
+        self._update_header()
+        self.thread_list.viewport().update()
+        self.message_view.viewport().update()
+
+    def _make_notifier(self):
+        try:
+            from inbox_app.ui.notifications import Notifier
+        except ImportError:
+            return None
+        try:
+            notifier = Notifier(self)
+        except Exception:
+            log.exception("notifications are unavailable")
+            return None
+        notifier.activated.connect(self.open_from_notification)
+        if hasattr(notifier, "show_requested"):
+            notifier.show_requested.connect(self._raise)
+        return notifier
+
+    def _connect_sync(self) -> None:
+        s = self.sync
+        s.conversations_changed.connect(self.refresh_list)
+        s.conversation_updated.connect(self._mark_dirty)
+        s.conversation_deleted.connect(self._conversation_deleted)
+        s.message_received.connect(self._message_received)
+        s.message_updated.connect(self._message_updated)
+        s.outbox_changed.connect(self._outbox_changed)
+        s.credits_changed.connect(self._credits_changed)
+        s.notify.connect(self._notify)
+        s.online_changed.connect(self._set_online)
+        s.error.connect(self.show_error)
+
+    # --- tasks ------------------------------------------------------------------------------
+
+    def _spawn(self, coro) -> asyncio.Task | None:
+        if self._closed:
+            coro.close()
+            return None
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if isinstance(exc, ApiError):
+            self.show_error(exc.detail)
+        elif exc is not None:
+            log.error("background task failed", exc_info=exc)
+
+    # --- loading ----------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """After sign-in: user, list, credits, outbox."""
+        user = self.sync.user
+        if user is not None:
+            title = (
+                strings.WINDOW_TITLE_FIRM.format(firm=user.firm_name)
+                if user.firm_name
+                else strings.WINDOW_TITLE
+            )
+            self.setWindowTitle(title)
+            self.user_label.setText(user.display_name or user.username)
+            if self.notifier is not None and hasattr(self.notifier, "seed_from_user"):
+                self.notifier.seed_from_user(user)
+        self.credits_button.setToolTip(
+            strings.CREDITS_TOOLTIP_ADMIN if self.sync.is_admin else strings.CREDITS_TOOLTIP
+        )
+        await self.refresh_list()
+        self._update_outbox_label()
+        with contextlib.suppress(ApiError):
+            self._credits_changed((await self.sync.credits()).balance)
+
+    @asyncSlot()
+    async def refresh_list(self) -> None:
+        """Reload the conversation list for the current filters (server, else cache)."""
+        self._list_generation += 1
+        generation = self._list_generation
+        try:
+            conversations = await self.sync.conversations(
+                unread=self.unread_only, archived=self.show_archived, q=self.query or None
+            )
+        except ApiError as exc:
+            self.show_error(exc.detail)
+            return
+        if generation != self._list_generation:
+            return  # a newer request (filter change) superseded this one
+        if self.unread_only and self.current_id is not None:
+            # Keep the open thread listed while it is being read.
+            current = self.list_model.by_id(self.current_id)
+            if current is not None and all(c.id != current.id for c in conversations):
+                conversations.append(current)
+        self.list_model.set_conversations(conversations)
+        self._reselect_current()
+        self._update_empty_list()
+        self._update_unread_badge()
+        self.list_loaded.emit()
+
+    def _reselect_current(self) -> None:
+        row = self.list_model.row_of(self.current_id) if self.current_id is not None else -1
+        selection = self.thread_list.selectionModel()
+        selection.blockSignals(True)
+        if row >= 0:
+            index = self.list_model.index(row)
+            selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        else:
+            selection.clearSelection()
+        selection.blockSignals(False)
+        self.thread_list.viewport().update()
+
+    def _update_empty_list(self) -> None:
+        empty = self.list_model.rowCount() == 0
+        if self.query:
+            text = strings.NO_MATCHES.format(q=self.query)
+        elif self.show_archived:
+            text = strings.NO_ARCHIVED
+        elif self.unread_only:
+            text = strings.NO_UNREAD
+        else:
+            text = strings.NO_CONVERSATIONS
+        self.empty_list.setText(text)
+        self.empty_list.setVisible(empty)
+        self.thread_list.setVisible(not empty)
+
+    def _update_unread_badge(self) -> None:
+        if (
+            self.notifier is not None
+            and hasattr(self.notifier, "set_unread")
+            and not self.show_archived
+            and not self.query
+        ):
+            self.notifier.set_unread(
+                sum(1 for c in self.list_model.conversations() if c.unread_count)
+            )
+
+    def set_unread_only(self, on: bool) -> None:
+        self.unread_only = on
+        if self.unread_toggle.isChecked() != on:
+            self.unread_toggle.setChecked(on)
+        self.refresh_list()
+
+    def set_show_archived(self, on: bool) -> None:
+        self.show_archived = on
+        if self.archived_toggle.isChecked() != on:
+            self.archived_toggle.setChecked(on)
+        self.sidebar_title.setText(strings.ARCHIVED if on else strings.INBOX)
+        self._show_thread(None)
+        self.refresh_list()
+
+    def set_query(self, text: str) -> None:
+        self.search_edit.setText(text)
+        self._search_now()
+
+    def _search_now(self) -> None:
+        self._search_timer.stop()
+        query = self.search_edit.text().strip()
+        if query != self.query:
+            self.query = query
+            self.refresh_list()
+
+    def focus_search(self) -> None:
+        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_edit.selectAll()
+
+    def eventFilter(self, watched, event) -> bool:
+        # Down from the search box walks into the list.
+        if (
+            watched is self.search_edit
+            and event.type() == event.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up)
+        ):
+            self.thread_list.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.step_thread(1 if event.key() == Qt.Key.Key_Down else -1)
+            return True
+        return super().eventFilter(watched, event)
+
+    def step_thread(self, delta: int) -> None:
+        """Select the next (+1) or previous (-1) conversation."""
+        count = self.list_model.rowCount()
+        if not count:
+            return
+        row = self.list_model.row_of(self.current_id) if self.current_id is not None else -1
+        row = min(count - 1, max(0, row + delta)) if row >= 0 else 0
+        self.select_conversation(self.list_model.conversation(row).id)
+
+    def select_conversation(self, conversation_id: int) -> bool:
+        """Select a listed conversation (opens it); False when it is not listed."""
+        row = self.list_model.row_of(conversation_id)
+        if row < 0:
+            return False
+        index = self.list_model.index(row)
+        self.thread_list.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+        )
+        self.thread_list.scrollTo(index)
+        return True
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid():
+            return
+        conversation_id = current.data(ThreadListModel.IdRole)
+        if conversation_id != self.current_id:
+            self.open_conversation(conversation_id)
+
+    # --- the open thread --------------------------------------------------------------------
+
+    def current_conversation(self) -> ConversationOut | None:
+        if self.current_id is None:
+            return None
+        return self.list_model.by_id(self.current_id) or self.sync.cached_conversation(
+            self.current_id
+        )
+
+    def _show_thread(self, conversation_id: int | None) -> None:
+        self.current_id = conversation_id
+        has = conversation_id is not None
+        self.right.setCurrentIndex(1 if has else 0)
+        for act in (
+            self.action_mute,
+            self.action_unread,
+            self.action_archive,
+            self.action_leave,
+            self.action_block,
+            self.action_file,
+            self.action_details,
+            self.action_print,
+        ):
+            act.setEnabled(has)
+        if not has:
+            self.thread_model.clear()
+            self.thread_list.selectionModel().clearSelection()
+        self._update_header()
+
+    def open_conversation(self, conversation_id: int) -> None:
+        """Show a thread: cached messages at once, then the server's newest page."""
+        self._show_thread(conversation_id)
+        self._pending_keys.clear()
+        cached: list[MessageOut] = []
+        if self.sync.store is not None:
+            cached, _ = self.sync.store.messages(conversation_id, None, PAGE)
+        self.thread_model.set_thread(conversation_id, cached, bool(cached))
+        self._show_pending()
+        self.message_view.scroll_to_end()
+        self._spawn(self._load_thread(conversation_id))
+
+    async def _load_thread(self, conversation_id: int) -> None:
+        try:
+            page = await self.sync.messages(conversation_id, limit=PAGE)
+        except ApiError as exc:
+            self.show_error(exc.detail)
+            return
+        if self.current_id != conversation_id:
+            return
+        self.thread_model.set_thread(conversation_id, page.messages, page.has_more)
+        self._show_pending()
+        self.message_view.scroll_to_end()
+        self.thread_loaded.emit(conversation_id)
+        # Read on open even when the listed count looks zero: it may be a moment old.
+        if page.messages and self.current_id == conversation_id:
+            await self._act(conversation_id, "read")
+
+    @asyncSlot()
+    async def load_older(self) -> None:
+        """Top of the thread reached: reveal loaded rows, else fetch an older page."""
+        if self.thread_model.hidden_older():
+            self.thread_model.reveal_older(PAGE)
+            return
+        if self._loading_older or not self.thread_model.has_more or self.current_id is None:
+            return
+        conversation_id = self.current_id
+        before = self.thread_model.oldest_id()
+        self._loading_older = True
+        try:
+            page = await self.sync.messages(conversation_id, before=before, limit=PAGE)
+        except ApiError as exc:
+            self.show_error(exc.detail)
+            return
+        finally:
+            self._loading_older = False
+        if self.current_id == conversation_id:
+            self.thread_model.prepend_page(page.messages, page.has_more)
+
+    def _update_header(self) -> None:
+        c = self.current_conversation()
+        if c is None:
+            self.thread_title.setText("")
+            self.thread_subtitle.setText("")
+            self.banner.hide()
+            self.compose.set_can_send(False)
+            return
+        self.thread_title.setText(display_name(c))
+        parts = []
+        if c.contact_name:
+            parts.append(format_display(c.phone))
+        if c.matter:
+            parts.append(c.matter)
+        self.thread_subtitle.setText("  ·  ".join(parts))
+        self.thread_subtitle.setVisible(bool(parts))
+        self.mute_button.setIcon(theme.icon("bell-off" if c.muted else "bell"))
+        self.mute_button.setToolTip(strings.UNMUTE if c.muted else strings.MUTE)
+        self.action_mute.setText(strings.UNMUTE if c.muted else strings.MUTE)
+        self.archive_button.setIcon(theme.icon("unarchive" if c.archived else "archive"))
+        self.archive_button.setToolTip(strings.UNARCHIVE if c.archived else strings.ARCHIVE)
+        self.action_archive.setText(strings.UNARCHIVE if c.archived else strings.ARCHIVE)
+        if c.opted_out:
+            self.banner_label.setText(strings.OPTED_OUT_BANNER)
+            self.banner.show()
+        else:
+            self.banner.hide()
+        self.compose.set_can_send(not c.opted_out and not c.blocked)
+
+    def _show_pending(self) -> None:
+        if self.current_id is None:
+            return
+        items = self.sync.outbox(self.current_id)
+        self._pending_keys = {-(i + 1): item.key for i, item in enumerate(items)}
+        self.thread_model.set_pending([pending_message(item, i) for i, item in enumerate(items)])
+
+    # --- sending ----------------------------------------------------------------------------
+
+    def _send_requested(self, body: str, send_at, images: list) -> None:
+        if self.current_id is None:
+            return
+        self.compose.clear()
+        self._spawn(self.send(self.current_id, body, send_at, images))
+
+    async def send(
+        self, conversation_id: int, body: str, send_at: datetime | None = None, images=()
+    ) -> MessageOut | None:
+        """Send through sync; a refusal puts the text back in the compose box."""
+        try:
+            message = await self.sync.send(conversation_id, body, send_at, list(images))
+        except ApiError as exc:
+            if self.current_id == conversation_id and not self.compose.text():
+                self.compose.set_text(body)
+            self.show_error(strings.SEND_FAILED.format(detail=exc.detail))
+            return None
+        if message is None:
+            self.statusBar().showMessage(strings.QUEUED_OFFLINE, 8000)
+        return message
+
+    def _message_action(self, kind: str, message: MessageOut) -> None:
+        if kind == "retry":
+            self._spawn(self.sync.retry(message))
+        elif kind == "cancel":
+            self._spawn(self.sync.cancel_message(message.id))
+        elif kind == "discard":
+            key = self._pending_keys.get(message.id)
+            if key:
+                self.sync.discard_outbox(key)
+
+    # --- live updates ------------------------------------------------------------------------
+
+    def _message_received(self, message: MessageOut) -> None:
+        if message.conversation_id == self.current_id:
+            self.thread_model.upsert(message)
+            if message.direction == "inbound" and self.isActiveWindow():
+                self._spawn(self._act(message.conversation_id, "read"))
+        self._mark_dirty(message.conversation_id)
+
+    def _message_updated(self, message: MessageOut) -> None:
+        if message.conversation_id == self.current_id:
+            self.thread_model.upsert(message)
+
+    def _outbox_changed(self, conversation_id: int) -> None:
+        if conversation_id == self.current_id:
+            self._show_pending()
+        self._update_outbox_label()
+
+    def _update_outbox_label(self) -> None:
+        waiting = len(self.sync.outbox())
+        self.outbox_label.setText(strings.OUTBOX_WAITING.format(n=waiting) if waiting else "")
+
+    def _mark_dirty(self, conversation_id: int) -> None:
+        if self._closed:
+            return
+        self._dirty.add(conversation_id)
+        self._dirty_timer.start()
+
+    def _refresh_dirty(self) -> None:
+        ids, self._dirty = self._dirty, set()
+        for conversation_id in ids:
+            self._spawn(self._refresh_conversation(conversation_id))
+
+    async def _refresh_conversation(self, conversation_id: int) -> None:
+        try:
+            c = await self.sync.conversation(conversation_id)
+        except ApiError as exc:
+            if exc.status == 404:
+                self._conversation_deleted(conversation_id)
+            return
+        if c is None:
+            return
+        listed = self.list_model.row_of(conversation_id) >= 0
+        belongs = c.archived == self.show_archived and not c.blocked
+        if self.unread_only and not c.unread_count and conversation_id != self.current_id:
+            belongs = False
+        if self.query and not listed:
+            belongs = False  # the server decides what a search matches; refresh on next search
+        if belongs:
+            self.list_model.upsert(c)
+            self._update_empty_list()
+        elif listed:
+            self.list_model.remove(conversation_id)
+            self._update_empty_list()
+            if conversation_id == self.current_id:
+                self._show_thread(None)
+        if conversation_id == self.current_id:
+            self._update_header()
+        self._update_unread_badge()
+
+    def _conversation_deleted(self, conversation_id: int) -> None:
+        self.list_model.remove(conversation_id)
+        if conversation_id == self.current_id:
+            self._show_thread(None)
+        self._update_empty_list()
+
+    def _credits_changed(self, balance: int) -> None:
+        self.credits_balance = balance
+        self.credits_button.setText(strings.CREDITS.format(n=f"{balance:,}"))
+        self.credits_button.show()
+
+    def _notify(self, payload: dict) -> None:
+        self.last_notification = payload
+        conversation_id = payload.get("conversation_id")
+        if conversation_id == self.current_id and self.isActiveWindow():
+            return  # already on screen
+        if self.notifier is not None:
+            self.notifier.handle(payload)
+        else:
+            self.statusBar().showMessage(f"{payload.get('title')}: {payload.get('body')}", 8000)
+
+    def open_from_notification(self, conversation_id: int) -> None:
+        self._raise()
+        if conversation_id and not self.select_conversation(conversation_id):
+            if self.show_archived or self.unread_only or self.query:
+                self.search_edit.clear()
+                self.query = ""
+                self.unread_toggle.setChecked(False)
+                self.archived_toggle.setChecked(False)
+            self.open_conversation(conversation_id)
+
+    def _raise(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def _set_online(self, online: bool) -> None:
+        t = theme.current()
+        color = t.online if online else t.danger
+        self.connection_label.setText(
+            f"<span style='color:{color}'>●</span>&nbsp;"
+            + (strings.ONLINE if online else strings.OFFLINE)
+        )
+        self.connection_label.setProperty("online", online)
+        self.connection_label.style().unpolish(self.connection_label)
+        self.connection_label.style().polish(self.connection_label)
+
+    def show_error(self, text: str) -> None:
+        self.last_error = text
+        self.statusBar().showMessage(text, 10000)
+
+    # --- thread actions ---------------------------------------------------------------------
+
+    async def _act(self, conversation_id: int, name: str, **body) -> ConversationOut | None:
+        try:
+            result = await self.sync.action(conversation_id, name, **body)
+        except Unreachable:
+            self.show_error(strings.OFFLINE)
+            return None
+        except ApiError as exc:
+            self.show_error(exc.detail)
+            return None
+        if result is not None:
+            if self.list_model.row_of(conversation_id) >= 0:
+                self.list_model.upsert(result)
+            if conversation_id == self.current_id:
+                self._update_header()
+            self._update_unread_badge()
+        return result
+
+    @asyncSlot()
+    async def toggle_mute(self) -> None:
+        c = self.current_conversation()
+        if c is not None:
+            await self._act(c.id, "unmute" if c.muted else "mute")
+
+    @asyncSlot()
+    async def mark_unread(self) -> None:
+        c = self.current_conversation()
+        if c is None:
+            return
+        if await self._act(c.id, "unread") is not None:
+            # Close it, or opening it again at once would mark it read.
+            self._show_thread(None)
+            self.statusBar().showMessage(strings.MARKED_UNREAD, 5000)
+
+    @asyncSlot()
+    async def toggle_archive(self) -> None:
+        c = self.current_conversation()
+        if c is None:
+            return
+        result = await self._act(c.id, "unarchive" if c.archived else "archive")
+        if result is not None and result.archived != self.show_archived:
+            self.list_model.remove(c.id)
+            self._show_thread(None)
+            self._update_empty_list()
+            if result.archived:
+                self.statusBar().showMessage(
+                    strings.ARCHIVED_CONVERSATION.format(name=display_name(c)), 6000
+                )
+
+    @asyncSlot()
+    async def leave(self) -> None:
+        c = self.current_conversation()
+        if c is None:
+            return
+        if await self._act(c.id, "leave") is not None or self.sync.is_online:
+            self.list_model.remove(c.id)
+            self._show_thread(None)
+            self._update_empty_list()
+            self.statusBar().showMessage(
+                strings.LEFT_CONVERSATION.format(name=display_name(c)), 6000
+            )
+
+    @asyncSlot()
+    async def block(self) -> None:
+        c = self.current_conversation()
+        if c is None:
+            return
+        try:
+            from inbox_app.ui.dialogs.block import confirm_block_async
+        except ImportError:
+            ok, keep = True, False
+        else:
+            ok, keep = await confirm_block_async(self)
+        if not ok:
+            return
+        try:
+            await self.sync.action(c.id, "block", keep_record=keep)
+        except ApiError as exc:
+            self.show_error(exc.detail)
+            return
+        self._conversation_deleted(c.id)
+        self.statusBar().showMessage(
+            strings.BLOCKED_CONVERSATION.format(name=display_name(c)), 6000
+        )
+
+    @asyncSlot()
+    async def file_under(self) -> None:
+        c = self.current_conversation()
+        if c is None:
+            return
+        dialog = FileUnderDialog(self.sync, c, self)
+        self.file_dialog = dialog
+        try:
+            await dialog.load()
+        except ApiError as exc:
+            self.show_error(exc.detail)
+            return
+        if not await ask(dialog):
+            return
+        try:
+            result = await self.sync.file_under(c.id, dialog.client_id, dialog.matter_id)
+        except ApiError as exc:
+            self.show_error(exc.detail)
+            return
+        self.list_model.upsert(result)
+        self._update_header()
+
+    @asyncSlot()
+    async def print_thread(self, pdf_path: str | None = None) -> None:
+        c = self.current_conversation()
+        if c is None:
+            return
+        try:
+            from inbox_app.ui.printing import print_thread
+        except ImportError:
+            return
+        printed_by = self.sync.user.display_name if self.sync.user else ""
+        try:
+            await print_thread(self.sync, c.id, printed_by, pdf_path, self)
+        except ApiError as exc:
+            self.show_error(exc.detail)
+
+    def show_details(self) -> None:
+        c = self.current_conversation()
+        if c is None:
+            return
+        try:
+            from inbox_app.ui.dialogs.details import ThreadDetailsDialog
+        except ImportError:
+            return
+        self.details_dialog = ThreadDetailsDialog(self.sync, c, self)
+        self.details_dialog.open()
+
+    def open_media(self, media_id: int) -> None:
+        try:
+            from inbox_app.ui.media_viewer import MediaViewer
+        except ImportError:
+            return
+        self.media_viewer = MediaViewer(self.sync, media_id, self)
+        self.media_viewer.show()
+
+    def open_top_up(self) -> None:
+        try:
+            from inbox_app.ui.dialogs.top_up import TopUpDialog
+        except ImportError:
+            return
+        self.top_up_dialog = TopUpDialog(self.sync, self.sync.is_admin, self)
+        self.top_up_dialog.open()
+
+    @asyncSlot()
+    async def new_conversation(self) -> None:
+        try:
+            from inbox_app.ui.dialogs.new_conversation import NewConversationDialog
+        except ImportError:
+            phone, ok = QInputDialog.getText(
+                self, strings.NEW_NUMBER_TITLE, strings.NEW_NUMBER_PROMPT
+            )
+            if ok and phone.strip():
+                await self.start_conversation(phone.strip())
+            return
+        dialog = NewConversationDialog(self.sync, self)
+        self.new_dialog = dialog
+        if await ask(dialog) and dialog.conversation_id is not None:
+            await self.show_conversation(dialog.conversation_id)
+
+    async def start_conversation(
+        self, phone: str, client_id: int | None = None, matter_id: int | None = None
+    ) -> ConversationOut | None:
+        """Compose to a number: opens its thread (new, or the one it already has)."""
+        try:
+            conversation, _created = await self.sync.compose(phone, client_id, matter_id)
+        except ApiError as exc:
+            self.show_error(exc.detail)
+            return None
+        await self.show_conversation(conversation.id, conversation)
+        return conversation
+
+    async def show_conversation(
+        self, conversation_id: int, conversation: ConversationOut | None = None
+    ) -> None:
+        """List (if needed) and open a conversation, leaving filters that would hide it."""
+        if self.show_archived or self.unread_only or self.query:
+            self.search_edit.blockSignals(True)
+            self.search_edit.clear()
+            self.search_edit.blockSignals(False)
+            self.query = ""
+            self.unread_only = self.show_archived = False
+            for toggle in (self.unread_toggle, self.archived_toggle):
+                toggle.blockSignals(True)
+                toggle.setChecked(False)
+                toggle.blockSignals(False)
+            self.sidebar_title.setText(strings.INBOX)
+            await self.refresh_list()
+        if self.list_model.row_of(conversation_id) < 0:
+            conversation = conversation or await self.sync.conversation(conversation_id)
+            if conversation is not None:
+                self.list_model.upsert(conversation)
+                self._update_empty_list()
+        if not self.select_conversation(conversation_id):
+            self.open_conversation(conversation_id)
+
+    # --- thumbnails ----------------------------------------------------------------------------
+
+    def _fetch_thumbnail(self, media_id: int) -> None:
+        self._spawn(self._load_thumbnail(media_id))
+
+    async def _load_thumbnail(self, media_id: int) -> None:
+        try:
+            data = await self.sync.thumbnail(media_id)
+        except ApiError:
+            self.thread_model.thumbnail_failed(media_id)
+            return
+        pixmap = QPixmap()
+        if pixmap.loadFromData(data):
+            self.thread_model.set_thumbnail(media_id, pixmap)
+        else:
+            self.thread_model.thumbnail_failed(media_id)
+
+    # --- session ------------------------------------------------------------------------------
+
+    @asyncSlot()
+    async def sign_out(self) -> None:
+        await self.sync.sign_out()
+        self.list_model.set_conversations([])
+        self._show_thread(None)
+        self.signed_out.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._closed = True
+        self._dirty_timer.stop()
+        self._search_timer.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        super().closeEvent(event)

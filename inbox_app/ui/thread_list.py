@@ -1,0 +1,327 @@
+"""The inbox list: one model of conversations and one delegate that paints each row."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from inbox_app.domain.phone import format_display
+from inbox_app.models.schemas import ConversationOut
+from inbox_app.ui import strings, theme
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def display_name(conversation: ConversationOut) -> str:
+    """The contact's name, or the number in the format people read."""
+    return conversation.contact_name or format_display(conversation.phone)
+
+
+def short_time(when: datetime | None, now: datetime | None = None) -> str:
+    """Time today, weekday this week, else a short date (in the desktop's time zone)."""
+    if when is None:
+        return ""
+    local = when.astimezone()
+    now = (now or datetime.now(UTC)).astimezone()
+    if local.date() == now.date():
+        return local.strftime("%-I:%M %p")
+    if local.date() == (now - timedelta(days=1)).date():
+        return strings.YESTERDAY
+    if (now.date() - local.date()).days < 7:
+        return local.strftime("%a")
+    if local.year == now.year:
+        return local.strftime("%b %-d")
+    return local.strftime("%-m/%-d/%y")
+
+
+class ThreadListModel(QAbstractListModel):
+    """Inbox threads, newest activity first; fed by SyncClient answers and stream events."""
+
+    ConversationRole = Qt.ItemDataRole.UserRole + 1
+    IdRole = Qt.ItemDataRole.UserRole + 2
+    PreviewRole = Qt.ItemDataRole.UserRole + 3
+    UnreadRole = Qt.ItemDataRole.UserRole + 4
+    MutedRole = Qt.ItemDataRole.UserRole + 5
+    MatterRole = Qt.ItemDataRole.UserRole + 6
+    TimeRole = Qt.ItemDataRole.UserRole + 7
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._rows: list[ConversationOut] = []
+        self._row_of: dict[int, int] = {}
+
+    # --- Qt model API -----------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        c = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return display_name(c)
+        if role == self.ConversationRole:
+            return c
+        if role == self.IdRole:
+            return c.id
+        if role == self.PreviewRole:
+            return c.last_message
+        if role == self.UnreadRole:
+            return c.unread_count
+        if role == self.MutedRole:
+            return c.muted
+        if role == self.MatterRole:
+            return c.matter
+        if role == self.TimeRole:
+            return c.last_message_at
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return format_display(c.phone)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            unread = f", {c.unread_count} unread" if c.unread_count else ""
+            return f"{display_name(c)}{unread}: {c.last_message}"
+        return None
+
+    # --- ours --------------------------------------------------------------------------------
+
+    def set_conversations(self, conversations: list[ConversationOut]) -> None:
+        """Replace the whole list (a fresh listing from the server or the cache)."""
+        self.beginResetModel()
+        self._rows = sorted(conversations, key=_sort_key)
+        self._reindex()
+        self.endResetModel()
+
+    def conversations(self) -> list[ConversationOut]:
+        return list(self._rows)
+
+    def conversation(self, row: int) -> ConversationOut | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def by_id(self, conversation_id: int) -> ConversationOut | None:
+        row = self._row_of.get(conversation_id)
+        return None if row is None else self._rows[row]
+
+    def row_of(self, conversation_id: int) -> int:
+        return self._row_of.get(conversation_id, -1)
+
+    def upsert(self, conversation: ConversationOut) -> None:
+        """Add or update one conversation, moving it to its place by last activity."""
+        old = self._row_of.get(conversation.id)
+        keys = [_sort_key(c) for i, c in enumerate(self._rows) if i != old]
+        target = bisect.bisect_left(keys, _sort_key(conversation))
+        if old is None:
+            self.beginInsertRows(QModelIndex(), target, target)
+            self._rows.insert(target, conversation)
+            self._reindex()
+            self.endInsertRows()
+            return
+        if target == old:
+            self._rows[old] = conversation
+            index = self.index(old)
+            self.dataChanged.emit(index, index)
+            return
+        # beginMoveRows keeps the selection on the moved row.
+        destination = target if target < old else target + 1
+        self.beginMoveRows(QModelIndex(), old, old, QModelIndex(), destination)
+        self._rows.pop(old)
+        self._rows.insert(target, conversation)
+        self._reindex()
+        self.endMoveRows()
+        index = self.index(target)
+        self.dataChanged.emit(index, index)
+
+    def remove(self, conversation_id: int) -> None:
+        row = self._row_of.get(conversation_id)
+        if row is None:
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        self._rows.pop(row)
+        self._reindex()
+        self.endRemoveRows()
+
+    def _reindex(self) -> None:
+        self._row_of = {c.id: i for i, c in enumerate(self._rows)}
+
+
+def _sort_key(c: ConversationOut) -> tuple[float, int]:
+    stamp = c.last_message_at.timestamp() if c.last_message_at else 0.0
+    return (-stamp, -c.id)
+
+
+_AVATAR_COLORS = ["#3f6fd8", "#1f8a72", "#b5582d", "#7a4fc1", "#c0466b", "#2f7fa8", "#8a6d1f"]
+
+
+def avatar_color(key: str) -> QColor:
+    digest = hashlib.md5(key.encode(), usedforsecurity=False).digest()
+    return QColor(_AVATAR_COLORS[digest[0] % len(_AVATAR_COLORS)])
+
+
+def initials(name: str) -> str:
+    words = [w for w in name.replace(",", " ").split() if w[:1].isalpha()]
+    if not words:
+        return "#"
+    if len(words) == 1:
+        return words[0][:1].upper()
+    return (words[0][:1] + words[-1][:1]).upper()
+
+
+class ThreadDelegate(QStyledItemDelegate):
+    """Paints a row: avatar, name, time, matter, preview, unread badge, muted bell."""
+
+    ROW_HEIGHT = 76
+    AVATAR = 40
+    PAD = 14
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
+        return QSize(option.rect.width() or 300, self.ROW_HEIGHT)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        c: ConversationOut | None = index.data(ThreadListModel.ConversationRole)
+        if c is None:
+            return
+        t = theme.current()
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect: QRect = option.rect
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        if selected:
+            painter.fillRect(rect, t.color("selection"))
+            painter.fillRect(QRect(rect.left(), rect.top(), 3, rect.height()), t.color("accent"))
+        elif hovered:
+            painter.fillRect(rect, t.color("hover"))
+
+        name = display_name(c)
+        pad = self.PAD
+        # Avatar with initials (or a pound sign for an unknown number).
+        avatar = QRectF(
+            rect.left() + pad,
+            rect.top() + (rect.height() - self.AVATAR) / 2,
+            self.AVATAR,
+            self.AVATAR,
+        )
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(avatar_color(c.phone))
+        painter.drawEllipse(avatar)
+        base: QFont = option.font
+        avatar_font = QFont(base)
+        avatar_font.setPointSizeF(base.pointSizeF() * 1.0)
+        avatar_font.setWeight(QFont.Weight.DemiBold)
+        painter.setFont(avatar_font)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(
+            avatar,
+            Qt.AlignmentFlag.AlignCenter,
+            initials(c.contact_name) if c.contact_name else "#",
+        )
+
+        left = int(avatar.right()) + 12
+        right = rect.right() - pad
+        unread = c.unread_count > 0
+
+        # First line: name … time
+        name_font = QFont(base)
+        name_font.setPointSizeF(base.pointSizeF() * 1.05)
+        name_font.setWeight(QFont.Weight.Bold if unread else QFont.Weight.DemiBold)
+        small = QFont(base)
+        small.setPointSizeF(base.pointSizeF() * 0.88)
+        when = short_time(c.last_message_at)
+        small_fm = QFontMetrics(small)
+        time_width = small_fm.horizontalAdvance(when)
+        second = c.matter or (format_display(c.phone) if c.contact_name else "")
+        if c.opted_out:
+            second = (second + " · " if second else "") + "STOP"
+        # Two lines (number, preview) sit centred where three would.
+        top = rect.top() + (12 if second else 12 + small_fm.height() // 2 + 1)
+        name_fm = QFontMetrics(name_font)
+        line1 = QRect(left, top, right - left, name_fm.height())
+        painter.setFont(small)
+        painter.setPen(t.color("accent") if unread else t.color("faint"))
+        painter.drawText(line1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, when)
+        name_right = right - time_width - 8
+        if c.muted:
+            bell = theme.pixmap("bell-off", 14, t.faint, painter.device().devicePixelRatioF())
+            name_right -= 18
+            painter.drawPixmap(name_right + 4, line1.center().y() - 7, bell)
+        painter.setFont(name_font)
+        painter.setPen(t.color("text"))
+        painter.drawText(
+            QRect(left, top, max(0, name_right - left), line1.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            name_fm.elidedText(name, Qt.TextElideMode.ElideRight, max(0, name_right - left)),
+        )
+
+        # Second line: matter (or the number when a name is shown)
+        y = line1.bottom() + 2
+        painter.setFont(small)
+        painter.setPen(t.color("accent") if c.matter else t.color("muted"))
+        line2 = QRect(left, y, right - left, small_fm.height())
+        painter.drawText(
+            line2,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            small_fm.elidedText(second, Qt.TextElideMode.ElideRight, line2.width()),
+        )
+
+        # Third line: preview … unread badge
+        y = line2.bottom() + 2 if second else line1.bottom() + 4
+        preview_font = QFont(base)
+        preview_font.setPointSizeF(base.pointSizeF() * 0.95)
+        if unread:
+            preview_font.setWeight(QFont.Weight.Medium)
+        pfm = QFontMetrics(preview_font)
+        preview_right = right
+        if unread:
+            count = str(c.unread_count) if c.unread_count < 100 else "99+"
+            bw = max(20, small_fm.horizontalAdvance(count) + 12)
+            badge = QRectF(right - bw, y + (pfm.height() - 20) / 2, bw, 20)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(t.color("badge"))
+            painter.drawRoundedRect(badge, 10, 10)
+            bold_small = QFont(small)
+            bold_small.setWeight(QFont.Weight.Bold)
+            painter.setFont(bold_small)
+            painter.setPen(QPen(t.color("on_accent")))
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, count)
+            preview_right -= bw + 8
+        preview = " ".join(c.last_message.split())
+        painter.setFont(preview_font)
+        painter.setPen(t.color("text") if unread else t.color("muted"))
+        line3 = QRect(left, y, max(0, preview_right - left), pfm.height())
+        painter.drawText(
+            line3,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            pfm.elidedText(preview, Qt.TextElideMode.ElideRight, line3.width()),
+        )
+
+        # Hairline between rows
+        painter.setPen(QPen(t.color("border"), 1))
+        painter.drawLine(left, rect.bottom(), rect.right(), rect.bottom())
+        painter.restore()
+
+
+class ThreadListView(QListView):
+    """The list widget; uniform row heights keep thousands of threads cheap to lay out."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("threadList")
+        self.setUniformItemSizes(True)
+        self.setMouseTracking(True)
+        self.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSelectionMode(QListView.SelectionMode.SingleSelection)
+        self.setItemDelegate(ThreadDelegate(self))
+        self.setFrameShape(QListView.Shape.NoFrame)

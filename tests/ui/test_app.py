@@ -1,0 +1,82 @@
+"""Start-up: silent sign-in from the keyring, live removal of a blocked thread, notifications
+that open their thread, and `inbox-app --demo --screenshot`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+
+from inbox_app.sync.session import SyncClient
+from inbox_app.ui.app import open_main_window
+from tests.conftest import PASSWORD
+from tests.ui.helpers import compose, inbound
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_next_start_signs_in_silently_and_shows_the_inbox(server, admin, tmp_path, run, qtbot):
+    first = SyncClient(server.base_url, cache_dir=tmp_path)
+    run(first.sign_in("alice", PASSWORD))
+    run(first.close())
+    inbound(server, "+12025550111", "Hello")
+
+    sync = SyncClient(None, cache_dir=tmp_path, retry_interval=0.2)
+    window = run(open_main_window(sync, interactive=False))
+    assert window is not None
+    qtbot.addWidget(window)
+    assert window.isVisible()
+    assert window.windowTitle() == "Doe & Roe Law — Inbox"
+    qtbot.waitUntil(lambda: window.list_model.rowCount() == 1, timeout=5000)
+    window.close()
+    run(sync.close())
+
+
+def test_without_a_saved_session_nothing_opens_silently(server, tmp_path, run):
+    sync = SyncClient(server.base_url, cache_dir=tmp_path)
+    assert run(open_main_window(sync, interactive=False)) is None
+    run(sync.close())
+
+
+def test_a_thread_blocked_by_a_colleague_disappears_live(admin, staff, window, qtbot):
+    conversation = compose(admin, "+12025550111")
+    qtbot.waitUntil(lambda: window.list_model.row_of(conversation["id"]) >= 0, timeout=5000)
+    window.select_conversation(conversation["id"])
+    response = staff.post(f"/api/v1/conversations/{conversation['id']}/block", json={})
+    assert response.status_code == 204
+    qtbot.waitUntil(lambda: window.list_model.row_of(conversation["id"]) < 0, timeout=3000)
+    assert window.current_id is None
+
+
+def test_clicking_a_notification_opens_its_thread(server, admin, window, qtbot):
+    conversation = compose(admin, "+12025550111")
+    admin.post(f"/api/v1/conversations/{conversation['id']}/messages", json={"body": "Hi"})
+    inbound(server, "+12025550111", "Got it, thanks")
+    qtbot.waitUntil(lambda: window.last_notification is not None, timeout=5000)
+    assert window.current_id is None
+    window.notifier.activated.emit(window.last_notification["conversation_id"])
+    qtbot.waitUntil(lambda: window.current_id == conversation["id"], timeout=3000)
+    qtbot.waitUntil(
+        lambda: [m.body for m in window.thread_model.messages()] == ["Hi", "Got it, thanks"],
+        timeout=5000,
+    )
+
+
+def test_demo_screenshot_saves_a_png_and_exits_zero(tmp_path):
+    target = tmp_path / "demo.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env = {k: v for k, v in env.items() if not k.startswith("INBOX_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "inbox_app", "--demo", "--screenshot", str(target)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    image = QImage(str(target))
+    assert image.width() >= 1200 and image.height() >= 700
