@@ -1,0 +1,291 @@
+"""Inbound webhooks per second, against a bare FastAPI endpoint, and webhook-to-stream latency.
+
+Run by hand from the repository root: `.venv/bin/python bench/webhooks.py [--count 2000]`.
+Starts the real `inbox-server` (SQLite in a temp dir, simulate mode) and a bare FastAPI app that
+only parses the same form, both as separate processes under the same uvicorn setup, and posts
+signed inbound webhooks to each from a few concurrent clients. A stream connected to the real
+server times each webhook from POST to its `message.created` event.
+Targets: throughput ratio >= 0.5 on SQLite; p99 latency under 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI, Request, Response
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.harness import (  # noqa: E402
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    free_port,
+    serve_in_process,
+    sign,
+    wait_until_up,
+)
+
+PATH = "/webhooks/twilio/messages"
+FIRM_NUMBER = "+12015550100"
+PASSWORD = "bench password 123"
+SENDERS = 50
+
+
+def bare_app():
+    """The floor to compare against: the same route, parsing the same form, doing nothing."""
+    app = FastAPI()
+
+    @app.post(PATH)
+    async def inbound(request: Request) -> Response:
+        form = await request.form()
+        assert form.get("MessageSid")
+        return Response("<Response/>", media_type="application/xml")
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def serve_bare(port: int) -> None:
+    import uvicorn
+
+    # The same uvicorn options as `inbox-server` (cli._cmd_serve).
+    uvicorn.run(bare_app(), host="127.0.0.1", port=port, log_level="info", access_log=False)
+
+
+def forms(count: int, public_url: str) -> list[tuple[dict[str, str], str]]:
+    """Signed inbound webhook forms (CONTRACT.md fields), from a mix of senders."""
+    out = []
+    for n in range(count):
+        params = {
+            "MessageSid": "SM" + uuid.uuid4().hex,
+            "AccountSid": ACCOUNT_SID,
+            "From": f"+1201555{2000 + n % SENDERS:04d}",
+            "To": FIRM_NUMBER,
+            "Body": f"Bench message {n}: see you at the courthouse.",
+            "NumMedia": "0",
+        }
+        out.append((params, sign(public_url + PATH, params)))
+    return out
+
+
+async def post_all(
+    base_url: str,
+    batch: list[tuple[dict[str, str], str]],
+    clients: int,
+    sent: dict[str, tuple[float, float]],
+) -> float:
+    """Post every form from `clients` concurrent connections; returns the wall time."""
+    queue: asyncio.Queue = asyncio.Queue()
+    for item in batch:
+        queue.put_nowait(item)
+    failures: list[str] = []
+
+    async def worker(http: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            params, signature = queue.get_nowait()
+            posted = time.perf_counter()
+            response = await http.post(PATH, data=params, headers={"X-Twilio-Signature": signature})
+            sent[params["MessageSid"]] = (posted, time.perf_counter())
+            if response.status_code != 200:
+                failures.append(f"{response.status_code} {response.text[:200]}")
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(http) for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"{len(failures)} webhooks failed, e.g. {failures[0]}")
+    return elapsed
+
+
+class StreamWatcher(threading.Thread):
+    """Reads the stream in its own thread, noting when each message.created arrives."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        super().__init__(daemon=True, name="stream-watcher")
+        self.base_url = base_url
+        self.token = token
+        self.arrived: dict[str, float] = {}
+        self.ready = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            headers = {"Authorization": f"Bearer {self.token}"}
+            timeout = httpx.Timeout(10, read=None)
+            with (
+                httpx.Client(timeout=timeout) as http,
+                http.stream("GET", f"{self.base_url}/api/v1/stream", headers=headers) as response,
+            ):
+                response.raise_for_status()
+                frame: dict[str, str] = {}
+                for line in response.iter_lines():
+                    if line:
+                        if not line.startswith(":"):
+                            name, _, value = line.partition(":")
+                            frame[name] = value.removeprefix(" ")
+                        continue
+                    if "retry" in frame:
+                        self.ready.set()
+                    if frame.get("event") == "message.created":
+                        sid = json.loads(frame["data"]).get("carrier_sid")
+                        self.arrived.setdefault(sid, time.perf_counter())
+                    frame = {}
+        except BaseException as exc:  # reported by the main thread
+            self.error = exc
+            self.ready.set()
+
+    def wait_for(self, sids: list[str], timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while any(sid not in self.arrived for sid in sids):
+            if self.error or time.monotonic() > deadline:
+                missing = sum(sid not in self.arrived for sid in sids)
+                raise SystemExit(f"{missing} message.created events never arrived ({self.error})")
+            time.sleep(0.01)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def latency_line(label: str, sent: dict[str, tuple[float, float]], watcher: StreamWatcher) -> float:
+    """POST -> event percentiles; also 200 -> event, the part that is the stream's own doing."""
+    total = [(watcher.arrived[sid] - posted) * 1000 for sid, (posted, _) in sent.items()]
+    after = [(watcher.arrived[sid] - answered) * 1000 for sid, (_, answered) in sent.items()]
+    p99 = percentile(total, 99)
+    print(
+        f"  {label:<26} p50 {statistics.median(total):6.1f} ms  p99 {p99:6.1f} ms"
+        f"  max {max(total):6.1f} ms  | after the 200: p50 {statistics.median(after):5.1f} ms"
+        f"  p99 {percentile(after, 99):5.1f} ms  (n={len(total)})"
+    )
+    return p99
+
+
+def setup_database(workdir: Path) -> dict[str, str]:
+    from inbox_app.server.db import make_engine, make_sessionmaker
+    from inbox_app.server.migrate import upgrade
+    from inbox_app.server.services.auth import create_user
+
+    url = f"sqlite:///{workdir / 'inbox.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as session:
+        create_user(session, "bench", PASSWORD, is_admin=True, firm_name="Bench & Co")
+    engine.dispose()
+    return {
+        "INBOX_DATABASE_URL": url,
+        "INBOX_MEDIA_DIR": str(workdir / "media"),
+        "INBOX_SEND_MODE": "simulate",
+        "INBOX_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "INBOX_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "INBOX_TWILIO_FROM": FIRM_NUMBER,
+    }
+
+
+def run(count: int, clients: int, paced: int, rounds: int) -> int:
+    bare_port = free_port()
+    bare = subprocess.Popen(
+        [sys.executable, __file__, "--serve-bare", str(bare_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    bare_url = f"http://127.0.0.1:{bare_port}"
+    with tempfile.TemporaryDirectory(prefix="inbox-bench-") as tmp:
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        env = setup_database(Path(tmp)) | {"INBOX_PUBLIC_URL": base_url}
+        try:
+            wait_until_up(bare_url, process=bare)
+            with serve_in_process(env, port):
+                return measure(base_url, bare_url, count, clients, paced, rounds)
+        finally:
+            bare.terminate()
+            bare.wait(timeout=15)
+
+
+def measure(base_url: str, bare_url: str, count: int, clients: int, paced: int, rounds: int) -> int:
+    probe = forms(1, base_url)[0]
+    status = httpx.post(
+        base_url + PATH, data=probe[0], headers={"X-Twilio-Signature": probe[1]}
+    ).status_code
+    if status == 404:
+        print(f"SKIPPED the webhook part: the server has no {PATH} route yet.")
+        bare_time = asyncio.run(post_all(bare_url, forms(count, bare_url), clients, {}))
+        print(
+            f"bare FastAPI endpoint: {count} posts in {bare_time:.2f} s = {count / bare_time:.0f}/s"
+        )
+        return 2
+    login = httpx.post(
+        f"{base_url}/api/v1/auth/token",
+        json={"username": "bench", "password": PASSWORD},
+        timeout=15,
+    )
+    login.raise_for_status()
+    watcher = StreamWatcher(base_url, login.json()["access_token"])
+    watcher.start()
+    watcher.ready.wait(15)
+    if watcher.error:
+        raise SystemExit(f"could not open the stream: {watcher.error}")
+
+    asyncio.run(post_all(bare_url, forms(100, bare_url), clients, {}))  # warm-up
+    asyncio.run(post_all(base_url, forms(100, base_url), clients, {}))
+    # Alternate rounds so both sides see the same background load on a shared machine.
+    per_round = max(1, count // rounds)
+    bare_time = webhook_time = 0.0
+    loaded: dict[str, tuple[float, float]] = {}
+    for _ in range(rounds):
+        bare_time += asyncio.run(post_all(bare_url, forms(per_round, bare_url), clients, {}))
+        webhook_time += asyncio.run(post_all(base_url, forms(per_round, base_url), clients, loaded))
+    watcher.wait_for(list(loaded))
+    one_by_one: dict[str, tuple[float, float]] = {}
+    asyncio.run(post_all(base_url, forms(paced, base_url), 1, one_by_one))
+    watcher.wait_for(list(one_by_one))
+
+    total = per_round * rounds
+    bare_rate, webhook_rate = total / bare_time, total / webhook_time
+    ratio = webhook_rate / bare_rate
+    print(f"{total} signed inbound webhooks, {clients} concurrent clients, {rounds} rounds each:")
+    print(f"  bare FastAPI endpoint            {bare_rate:7.0f}/s")
+    print(f"  inbox-server (SQLite, simulate)  {webhook_rate:7.0f}/s")
+    print(f"  ratio                            {ratio:7.2f}   (target >= 0.5)")
+    print("webhook POST -> message.created on a connected stream (target p99 < 100 ms):")
+    p99_loaded = latency_line(f"under load ({clients} clients)", loaded, watcher)
+    p99_paced = latency_line("one at a time", one_by_one, watcher)
+    ok = ratio >= 0.5 and max(p99_loaded, p99_paced) < 100
+    print("targets met" if ok else "TARGETS MISSED")
+    return 0 if ok else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=2000, help="webhooks per run")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent connections")
+    parser.add_argument("--paced", type=int, default=200, help="webhooks sent one at a time")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds per side")
+    parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_bare:
+        serve_bare(args.serve_bare)
+        return 0
+    return run(args.count, args.clients, args.paced, args.rounds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
