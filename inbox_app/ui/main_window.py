@@ -162,6 +162,8 @@ class MainWindow(QMainWindow):
         self._list_generation = 0
         self._loading_older = False
         self._dirty: set[int] = set()
+        # Refreshes of one conversation can answer out of order; only the newest one counts.
+        self._refresh_generation: dict[int, int] = {}
         self._pending_keys: dict[int, str] = {}
         self._tasks: set[asyncio.Task] = set()
         self.credits_balance: int | None = None
@@ -853,13 +855,17 @@ class MainWindow(QMainWindow):
             self._spawn(self._refresh_conversation(conversation_id))
 
     async def _refresh_conversation(self, conversation_id: int) -> None:
+        generation = self._refresh_generation.get(conversation_id, 0) + 1
+        self._refresh_generation[conversation_id] = generation
         try:
             c = await self.sync.conversation(conversation_id)
         except ApiError as exc:
+            if self._refresh_generation.get(conversation_id) != generation:
+                return
             if exc.status == 404:
                 self._conversation_deleted(conversation_id)
             return
-        if c is None:
+        if c is None or self._refresh_generation.get(conversation_id) != generation:
             return
         listed = self.list_model.row_of(conversation_id) >= 0
         belongs = c.archived == self.show_archived and not c.blocked

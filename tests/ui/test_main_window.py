@@ -89,7 +89,10 @@ def test_sending_from_compose_reaches_the_carrier_and_shows_delivered(server, ad
     sent = messages(admin, conversation["id"])
     assert [m["body"] for m in sent] == ["See you at 3\nBring the receipt"]
     assert sent[0]["status"] == "delivered"
-    assert window.list_model.by_id(conversation["id"]).last_message.startswith("See you at 3")
+    qtbot.waitUntil(
+        lambda: window.list_model.by_id(conversation["id"]).last_message.startswith("See you at 3"),
+        timeout=5000,
+    )
 
 
 def test_an_inbound_text_appears_live_with_a_notification(server, admin, window, qtbot):
