@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from inbox_app.sync.errors import ApiError
-from inbox_app.ui import strings_extras as S
+from inbox_app.ui import strings as S
 from inbox_app.ui.dialogs._common import MUTED_STYLE
 
 _EXTENSIONS = {"jpeg": "jpg", "jpg": "jpg", "png": "png", "gif": "gif", "webp": "webp"}

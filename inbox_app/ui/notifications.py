@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inbox_app.ui import strings_extras as S
+from inbox_app.ui import strings as S
 from inbox_app.ui import theme
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QDialog, QWidget
 
 from inbox_app.domain.phone import format_display
 from inbox_app.sync.errors import ApiError
-from inbox_app.ui import strings_extras as S
+from inbox_app.ui import strings as S
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from qasync import asyncSlot
 
 from inbox_app.domain.phone import format_display
 from inbox_app.sync.errors import ApiError
-from inbox_app.ui import strings_extras as S
+from inbox_app.ui import strings as S
 from inbox_app.ui.dialogs._common import HEADING_STYLE, MUTED_STYLE, MessageLabel, dialog_style
 
 _SOURCES = {"keyword": "SOURCE_KEYWORD", "staff": "SOURCE_STAFF", "created": "SOURCE_CREATED"}

@@ -21,7 +21,7 @@ from qasync import asyncSlot
 
 from inbox_app.domain.phone import InvalidPhoneNumber, format_display, is_mobile_capable, normalize
 from inbox_app.sync.errors import ApiError
-from inbox_app.ui import strings_extras as S
+from inbox_app.ui import strings as S
 from inbox_app.ui.dialogs._common import MUTED_STYLE, MessageLabel, dialog_style, mark_primary
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inbox_app.ui import strings_extras as S
+from inbox_app.ui import strings as S
 from inbox_app.ui.dialogs._common import MUTED_STYLE, MessageLabel, dialog_style, mark_primary
 
 MORNING_HOUR = 9

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from inbox_app.sync.errors import ApiError
-from inbox_app.ui import strings_extras as S
+from inbox_app.ui import strings as S
 from inbox_app.ui import theme
 from inbox_app.ui.dialogs._common import (
     HEADING_STYLE,
