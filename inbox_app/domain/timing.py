@@ -5,11 +5,27 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["SEND_FROM", "SEND_UNTIL", "UnknownTimeZone", "next_allowed", "step_send_time"]
+__all__ = [
+    "LATE_MARGIN",
+    "REMINDER_LEAD",
+    "SEND_FROM",
+    "SEND_UNTIL",
+    "UnknownTimeZone",
+    "latest_allowed",
+    "next_allowed",
+    "reminder_send_time",
+    "step_send_time",
+]
 
 # Sending window in the recipient's local time, TCPA-style: 8 am up to (not including) 9 pm.
 SEND_FROM = time(8, 0)
 SEND_UNTIL = time(21, 0)
+# A reminder for a step before the event that cannot go out in time is moved to at least this
+# long before the start: a text seconds before a hearing does not get anyone there.
+REMINDER_LEAD = timedelta(hours=1)
+# Moved back into an earlier window, a reminder goes this long before the window closes, so a
+# dispatcher running a little late still finds it allowed instead of waiting for the morning.
+LATE_MARGIN = timedelta(minutes=30)
 
 
 class UnknownTimeZone(ValueError):
@@ -32,6 +48,55 @@ def next_allowed(
         return local
     day = local.date() if local.time() < start else local.date() + timedelta(days=1)
     return _wall_time(datetime.combine(day, start), zone)
+
+
+def latest_allowed(
+    when: datetime, tz: str, start: time = SEND_FROM, end: time = SEND_UNTIL
+) -> datetime:
+    """`when` if it falls in [start, end) local time in `tz`, else late in the window before it.
+
+    "Late" is `LATE_MARGIN` before that window's end (never before its start). The result is in
+    `tz` and never after `when`.
+    """
+    _require_aware(when, "when")
+    if not start < end:
+        raise ValueError(f"Sending window start {start} must be before its end {end}")
+    zone = _zone(tz)
+    local = when.astimezone(zone)
+    if start <= local.time() < end:
+        return local
+    day = local.date() if local.time() >= end else local.date() - timedelta(days=1)
+    opens = _wall_time(datetime.combine(day, start), zone)
+    closes = _wall_time(datetime.combine(day, end), zone)
+    return max(opens, (closes - LATE_MARGIN).astimezone(zone))
+
+
+def reminder_send_time(
+    event_start: datetime,
+    offset_days: int,
+    offset_hours: int = 0,
+    send_time: time | None = None,
+    *,
+    event_tz: str,
+    recipient_tz: str,
+    start: time = SEND_FROM,
+    end: time = SEND_UNTIL,
+) -> datetime:
+    """When a flow step's reminder goes out to one recipient (in `recipient_tz`).
+
+    The step's day and fixed send time are the event's wall clock (`event_tz`: the firm's, the
+    court's): "day of at 8:00" is 8:00 where the hearing is. Quiet hours are then the
+    recipient's. A step at or before the event (offset <= 0) never lands at or after the event's
+    start: when it would, it is moved earlier, to `REMINDER_LEAD` before the start or, if that is
+    quiet for the recipient, late in their previous sending window (often the evening before).
+    Whether that time has already gone is the caller's question.
+    """
+    nominal = step_send_time(event_start, offset_days, offset_hours, send_time, tz=event_tz)
+    when = next_allowed(nominal, recipient_tz, start, end)
+    is_before_event = offset_days * 24 + offset_hours <= 0
+    if is_before_event and when >= event_start:
+        when = latest_allowed(min(nominal, event_start - REMINDER_LEAD), recipient_tz, start, end)
+    return when
 
 
 def step_send_time(

@@ -7,7 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inbox_app.domain.timing import UnknownTimeZone, next_allowed, step_send_time
+from inbox_app.domain.timing import (
+    UnknownTimeZone,
+    latest_allowed,
+    next_allowed,
+    reminder_send_time,
+    step_send_time,
+)
 
 NY = "America/New_York"
 LA = "America/Los_Angeles"
@@ -161,3 +167,78 @@ def test_event_day_in_the_dst_gap_moves_forward():
 def test_naive_event_is_rejected():
     with pytest.raises(ValueError, match="timezone-aware"):
         step_send_time(datetime(2026, 6, 10, 9, 0), -1, tz=NY)
+
+
+# --- latest_allowed -----------------------------------------------------------------------
+
+
+def test_latest_allowed_keeps_a_time_inside_the_window():
+    assert latest_allowed(ny(2026, 6, 1, 12, 0), NY) == ny(2026, 6, 1, 12, 0)
+
+
+def test_latest_allowed_goes_back_into_the_evening_before():
+    # 06:00 is quiet; the previous window's last half hour starts at 20:30.
+    assert latest_allowed(ny(2026, 6, 2, 6, 0), NY) == ny(2026, 6, 1, 20, 30)
+    # 22:00 is quiet too, but the same day's window is behind it.
+    assert latest_allowed(ny(2026, 6, 1, 22, 0), NY) == ny(2026, 6, 1, 20, 30)
+    assert latest_allowed(ny(2026, 6, 1, 21, 0), NY) == ny(2026, 6, 1, 20, 30)
+
+
+def test_latest_allowed_in_a_short_window_is_its_start():
+    result = latest_allowed(ny(2026, 6, 2, 7, 0), NY, start=time(20, 45), end=time(21, 0))
+    assert result == ny(2026, 6, 1, 20, 45)
+
+
+# --- reminder_send_time -------------------------------------------------------------------
+
+
+def test_fixed_send_time_is_the_events_wall_clock_not_the_recipients():
+    # A "7 days before at 9:00" step for a 10:00 ET hearing: 9:00 ET, which a Los Angeles
+    # recipient may not get at 6:00 PT, so it goes at 8:00 PT (11:00 ET), a week early still.
+    result = reminder_send_time(
+        ny(2026, 6, 10, 10, 0), -7, send_time=time(9, 0), event_tz=NY, recipient_tz=LA
+    )
+    assert result == ny(2026, 6, 3, 11, 0)
+    # For a New York recipient the same step is 9:00 on the dot.
+    assert reminder_send_time(
+        ny(2026, 6, 10, 10, 0), -7, send_time=time(9, 0), event_tz=NY, recipient_tz=NY
+    ) == ny(2026, 6, 3, 9, 0)
+
+
+def test_day_of_reminder_is_never_after_a_hearing_in_another_zone():
+    # 10:00 ET hearing, "day of at 8:00": 8:00 ET is 5:00 PT (quiet), and 8:00 PT would be
+    # 11:00 ET, after the hearing; so it goes the evening before, late in the LA window.
+    event = ny(2026, 6, 10, 10, 0)
+    result = reminder_send_time(event, 0, send_time=time(8, 0), event_tz=NY, recipient_tz=LA)
+    assert result == datetime(2026, 6, 9, 20, 30, tzinfo=LAZ)
+    assert result < event
+
+
+def test_day_of_reminder_after_an_early_hearing_moves_before_it():
+    # A 7:00 hearing with a "day of at 8:00" step: 8:00 is after the start, 6:00 (an hour
+    # before) is quiet, so the reminder goes at 20:30 the evening before.
+    event = ny(2026, 6, 10, 7, 0)
+    result = reminder_send_time(event, 0, send_time=time(8, 0), event_tz=NY, recipient_tz=NY)
+    assert result == ny(2026, 6, 9, 20, 30)
+    # A 9:30 hearing leaves room in the morning: a step "at 9:45" goes at 8:30.
+    event = ny(2026, 6, 10, 9, 30)
+    result = reminder_send_time(event, 0, send_time=time(9, 45), event_tz=NY, recipient_tz=NY)
+    assert result == ny(2026, 6, 10, 8, 30)
+
+
+def test_a_step_at_the_start_goes_an_hour_before_and_after_event_steps_are_kept():
+    event = ny(2026, 6, 10, 14, 0)
+    assert reminder_send_time(event, 0, event_tz=NY, recipient_tz=NY) == ny(2026, 6, 10, 13, 0)
+    # After the event (offset > 0) nothing is pulled forward.
+    after = reminder_send_time(event, 0, 2, event_tz=NY, recipient_tz=NY)
+    assert after == ny(2026, 6, 10, 16, 0)
+    late = reminder_send_time(event, 1, send_time=time(22, 0), event_tz=NY, recipient_tz=NY)
+    assert late == ny(2026, 6, 12, 8, 0)
+
+
+def test_a_before_event_step_is_never_moved_later_than_it_was_meant():
+    # "1 day before at 22:00" for a 7:00 hearing: 22:00 is quiet and 8:00 next morning is
+    # after the hearing, so it goes at 20:30 that evening, not later.
+    event = ny(2026, 6, 10, 7, 0)
+    result = reminder_send_time(event, -1, send_time=time(22, 0), event_tz=NY, recipient_tz=NY)
+    assert result == ny(2026, 6, 9, 20, 30)

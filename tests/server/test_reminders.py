@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -259,3 +260,49 @@ def test_bulk_length_count_agrees_with_the_sms_rule():
     for body in samples:
         measured = sms.measure(body)
         assert reminders.measure(body) == (measured.segments, str(measured.encoding)), body
+
+
+def _thread_of(api, number: str) -> int:
+    response = api.post("/api/v1/conversations", json={"phone": number})
+    assert response.status_code in (200, 201), response.text
+    return response.json()["id"]
+
+
+def test_a_day_of_reminder_never_goes_after_the_hearing(admin, case):
+    """The fixed time is the court's clock, quiet hours the recipient's; never after the start."""
+    los_angeles = ZoneInfo("America/Los_Angeles")
+    west = admin.post(
+        f"/api/v1/clients/{case['client_id']}/contacts", json={"phone": "+12135550104"}
+    )
+    assert west.status_code == 201, west.text
+    starts_at = case["starts_at"]  # 10:00 New York time
+    by_thread = defaultdict(list)
+    for message in _scheduled(admin, case["event_id"]):
+        by_thread[message["conversation_id"]].append(datetime.fromisoformat(message["send_at"]))
+    east, west_times = (
+        sorted(by_thread[_thread_of(admin, FIRST)]),
+        sorted(by_thread[_thread_of(admin, "+12135550104")]),
+    )
+    assert east[0] == datetime.combine(starts_at.date() - timedelta(days=7), time(9), NEW_YORK)
+    assert east[2] == datetime.combine(starts_at.date(), time(8), NEW_YORK)
+    # Los Angeles: 9:00 ET a week before is 6:00 PT, quiet, so 8:00 PT; the day-of 8:00 ET is
+    # 5:00 PT and 8:00 PT would be 11:00 ET, after the hearing: it goes the evening before.
+    assert west_times[0] == datetime.combine(
+        starts_at.date() - timedelta(days=7), time(8), los_angeles
+    )
+    assert west_times[2] == datetime.combine(
+        starts_at.date() - timedelta(days=1), time(20, 30), los_angeles
+    )
+    assert all(when < starts_at for when in east + west_times)
+
+    # A 7:00 hearing: the day-of step at 8:00 would be after it; it also goes the evening before.
+    early = datetime.combine(starts_at.date(), time(7), NEW_YORK)
+    response = admin.patch(
+        f"/api/v1/events/{case['event_id']}", json={"starts_at": early.isoformat()}
+    )
+    assert response.status_code == 200, response.text
+    times = _send_times(_scheduled(admin, case["event_id"]))
+    assert all(when < early for when in times)
+    evening_before = datetime.combine(early.date() - timedelta(days=1), time(20, 30), NEW_YORK)
+    assert evening_before in times
+    assert datetime.combine(early.date(), time(8), NEW_YORK) not in times

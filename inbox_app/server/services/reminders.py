@@ -37,6 +37,7 @@ PUBLISH_CONVERSATIONS_LIMIT = 200
 TOO_LONG = "too_long"
 # From this many events in one resync, bulk-work measures kick in.
 BULK_EVENTS = 1000
+DEFAULT_TIME_ZONE = "America/New_York"
 _CHUNK = 900  # ids per IN (...) list: well under SQLite's bound-parameter limit
 
 _EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -538,6 +539,7 @@ class _Plan:
                 templates[row.flow_step_id][row.language] = row.body
         self.templates = templates
         self.firm_phone = phone.format_display(firm.phone) if firm.phone else ""
+        self.event_zone = firm.time_zone or DEFAULT_TIME_ZONE
         self._zones: dict[str, str] = {}
         self._times: dict[tuple, tuple[datetime, bool]] = {}
         self._renders: dict[tuple, tuple[str, int, str]] = {}
@@ -545,21 +547,30 @@ class _Plan:
     def zone(self, number: str) -> str:
         zone = self._zones.get(number)
         if zone is None:
-            zone = self._zones[number] = _time_zone(number, self.firm.time_zone)
+            zone = self._zones[number] = _time_zone(number, self.event_zone)
         return zone
 
     def send_time(self, starts_at: datetime, step, zone: str) -> tuple[datetime, bool]:
-        """When the step goes out for a recipient in `zone`, and whether that time has gone."""
+        """When the step goes out for a recipient in `zone`, and whether that time has gone.
+
+        The step's day and fixed time are the firm's (the court's) wall clock; quiet hours are the
+        recipient's; a step before the event is never sent at or after its start (see
+        domain.timing.reminder_send_time).
+        """
         key = (starts_at, step.id, zone)
         cached = self._times.get(key)
         if cached is None:
-            nominal = timing.step_send_time(
-                starts_at, step.offset_days, step.offset_hours, step.send_time, tz=zone
+            when = timing.reminder_send_time(
+                starts_at,
+                step.offset_days,
+                step.offset_hours,
+                step.send_time,
+                event_tz=self.event_zone,
+                recipient_tz=zone,
+                start=self.firm.quiet_start,
+                end=self.firm.quiet_end,
             )
-            when = timing.next_allowed(nominal, zone, self.firm.quiet_start, self.firm.quiet_end)
-            # Quiet hours must not push a reminder meant for before the event past its start.
-            past = when <= self.now or (nominal < starts_at <= when)
-            cached = self._times[key] = (when, past)
+            cached = self._times[key] = (when, when <= self.now)
         return cached
 
     def wanted(self, done: set) -> Iterator[tuple[tuple[int, int, int], _Wanted]]:
@@ -664,7 +675,7 @@ def merge_values(
 ) -> tuple[tuple[str, str], ...]:
     """The merge tag values of one reminder, as a hashable tuple of (tag, value)."""
     # The court's clock is the firm's: a hearing at 9:00 is 9:00 wherever the client reads it.
-    local = starts_at.astimezone(_zone(firm.time_zone))
+    local = starts_at.astimezone(_zone(firm.time_zone or DEFAULT_TIME_ZONE))
     return (
         ("ClientFirstName", first_name),
         ("ClientLastName", last_name),
