@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 [ -d .venv/Scripts ] && BIN=.venv/Scripts
+# The checks are pytest tests: on a fresh clone build.sh installed only the `package` extra.
+"$BIN/python" -m pytest --version >/dev/null 2>&1 || "$BIN/python" -m pip install -q -e ".[dev,package]"
 export QT_QPA_PLATFORM=offscreen
 INBOX_TEST_FROZEN=1 "$BIN/python" -m pytest -q tests/packaging
 "$BIN/python" bench/startup.py --runs 3
