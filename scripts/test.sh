@@ -8,16 +8,10 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 # Libraries Qt needs to run offscreen (and to print); pg_isready if it is missing.
-QT_DEBS="libgl1 libegl1 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0
-  libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libnss3
-  libasound2 fonts-dejavu-core"
-missing=$(for p in $QT_DEBS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
-command -v pg_isready >/dev/null || missing="$missing postgresql-client"
-if [ -n "$missing" ]; then
-  $SUDO apt-get update -qq
-  # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
-fi
+pg_client=""
+command -v pg_isready >/dev/null || pg_client="postgresql-client"
+# shellcheck disable=SC2086
+bash scripts/qt-debs.sh $pg_client
 
 # PostgreSQL must be up: the backend's tests run against it as well as SQLite.
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
