@@ -449,9 +449,11 @@ class MainWindow(QMainWindow):
         conversation_menu.addSeparator()
         conversation_menu.addAction(self.action_block)
         view_menu = menubar.addMenu(strings.MENU_VIEW)
+        view_menu.setObjectName("viewMenu")
         view_menu.addAction(self.action_find)
         view_menu.addAction(self.action_next)
         view_menu.addAction(self.action_prev)
+        self.view_menu = view_menu
 
     def refresh_icons(self, *_args) -> None:
         t = theme.current()
@@ -482,8 +484,13 @@ class MainWindow(QMainWindow):
             log.exception("notifications are unavailable")
             return None
         notifier.activated.connect(self.open_from_notification)
-        if hasattr(notifier, "show_requested"):
-            notifier.show_requested.connect(self._raise)
+        notifier.show_requested.connect(self._raise)
+        notifier.quit_requested.connect(self.close)
+        # The toast sits over the top of the thread, clear of the compose box.
+        notifier.set_anchor(self.message_view)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(notifier.enabled_action)
+        self.view_menu.addAction(notifier.sound_action)
         return notifier
 
     def _connect_sync(self) -> None:

@@ -1,26 +1,32 @@
 """Desktop notifications: the tray icon with the unread count, or an in-app toast without a tray.
 
-Sound: QtMultimedia's QSoundEffect plays resources/notify.wav when PySide6 has it (the full
-wheel); PySide6-Essentials lacks QtMultimedia, and then `QApplication.beep()` is used.
+Sound: PySide6-Essentials has no QtMultimedia, so resources/notify.wav is handed to the
+platform's own player, detached so the UI never waits: `winsound` (stdlib) on Windows,
+`afplay` on macOS, the first of `paplay`, `pw-play`, `aplay` on Linux; a beep when none exists.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
 
 from PySide6.QtCore import (
     QEvent,
     QObject,
     QPoint,
+    QProcess,
     QRectF,
     QSettings,
     QSize,
     Qt,
     QTimer,
-    QUrl,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QAction, QColor, QFont, QGuiApplication, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -41,12 +47,69 @@ log = logging.getLogger(__name__)
 ENABLED_KEY = "notifications/enabled"
 SOUND_KEY = "notifications/sound"
 TOAST_MS = 6000
-TOAST_MARGIN = 16
+TOAST_MARGIN = 14
+# Texts arriving in a burst (a reconnect) chime once, not once each.
+SOUND_GAP_S = 1.5
 
-try:  # Only the full PySide6 wheel ships QtMultimedia.
-    from PySide6.QtMultimedia import QSoundEffect
-except ImportError:  # pragma: no cover - depends on the installed wheel
-    QSoundEffect = None
+# Linux players, most likely to reach the user's speakers first (PulseAudio / PipeWire, ALSA).
+LINUX_PLAYERS = (("paplay",), ("pw-play",), ("aplay", "-q"))
+
+
+def default_player_command() -> list[str] | None:
+    """The command that plays a wav file here (the file is appended), or None."""
+    if sys.platform == "darwin":
+        candidates: Sequence[tuple[str, ...]] = (("afplay",),)
+    elif sys.platform.startswith("win"):
+        return None  # winsound, in-process and asynchronous
+    else:
+        candidates = LINUX_PLAYERS
+    for program, *args in candidates:
+        found = shutil.which(program)
+        if found:
+            return [found, *args]
+    return None
+
+
+class SoundPlayer:
+    """Plays one wav file without blocking: winsound, a detached player process, or a beep.
+
+    `command` overrides the platform's player (tests pass a fake one); the file path is
+    appended to it.
+    """
+
+    def __init__(self, path: Path | None = None, command: Sequence[str] | None = None) -> None:
+        self.path = path if path is not None else theme.resource("notify.wav")
+        self.command = list(command) if command is not None else default_player_command()
+        self.use_winsound = command is None and sys.platform.startswith("win")
+        self.last_method: str | None = None
+
+    def play(self) -> str:
+        """Start playing; returns how: "winsound", "process" or "beep"."""
+        if self.path.exists():
+            if self.use_winsound:
+                try:
+                    import winsound
+
+                    winsound.PlaySound(
+                        str(self.path),
+                        winsound.SND_FILENAME | winsound.SND_ASYNC | winsound.SND_NODEFAULT,
+                    )
+                    self.last_method = "winsound"
+                    return self.last_method
+                except (ImportError, RuntimeError):
+                    log.warning("winsound could not play %s", self.path)
+            elif self.command:
+                started = QProcess.startDetached(
+                    self.command[0], [*self.command[1:], str(self.path)]
+                )
+                ok = started[0] if isinstance(started, tuple) else bool(started)
+                if ok:
+                    self.last_method = "process"
+                    return self.last_method
+                log.warning("could not start the sound player %s", self.command[0])
+        QApplication.beep()
+        self.last_method = "beep"
+        return self.last_method
 
 
 def badge_icon(base: QIcon, count: int, size: int = 64) -> QIcon:
@@ -78,7 +141,9 @@ def badge_icon(base: QIcon, count: int, size: int = 64) -> QIcon:
 
 
 class NotificationToast(QFrame):
-    """A small frameless card in the window's bottom-right corner; click it to open the thread.
+    """A small frameless card at the top-right of the thread (clear of the compose box and its
+    Send buttons); click it to open the thread. Its colours come from the app stylesheet, so
+    it follows a switch between the light and dark palettes.
 
     Signals:
         clicked(int): the conversation id of the shown notification.
@@ -98,15 +163,8 @@ class NotificationToast(QFrame):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        t = theme.current()
-        self.setStyleSheet(
-            f"QFrame#notificationToast {{ background: {t.raised}; border: 1px solid {t.border};"
-            f" border-left: 4px solid {t.accent}; border-radius: 8px; }}"
-            f" QLabel#toastTitle {{ font-weight: 600; color: {t.text}; }}"
-            f" QLabel#toastBody {{ color: {t.muted}; }}"
-            " QToolButton#toastClose { border: none; font-size: 14pt; padding: 0 4px; }"
-        )
         self.conversation_id = 0
+        self.anchor: QWidget | None = None
 
         self.icon_label = QLabel()
         self.icon_label.setPixmap(theme.app_icon().pixmap(QSize(28, 28)))
@@ -153,14 +211,23 @@ class NotificationToast(QFrame):
         self.raise_()
         self.timer.start(msecs)
 
+    def set_anchor(self, widget: QWidget | None) -> None:
+        """Sit at the top-right of `widget` (e.g. the message list) while it is visible."""
+        if self.anchor is not None:
+            self.anchor.removeEventFilter(self)
+        self.anchor = widget
+        if widget is not None:
+            widget.installEventFilter(self)
+
     def _place(self) -> None:
         window = self.parentWidget()
         if window is not None:
-            area = window.rect()
-            self.move(
-                area.right() - self.width() - TOAST_MARGIN,
-                area.bottom() - self.height() - TOAST_MARGIN,
-            )
+            if self.anchor is not None and self.anchor.isVisible():
+                top_right = self.anchor.mapTo(window, self.anchor.rect().topRight())
+            else:
+                central = getattr(window, "centralWidget", lambda: None)() or window
+                top_right = central.mapTo(window, central.rect().topRight())
+            self.move(top_right.x() - self.width() - TOAST_MARGIN + 1, top_right.y() + TOAST_MARGIN)
             return
         screen = QGuiApplication.primaryScreen()
         if screen is not None:
@@ -173,7 +240,11 @@ class NotificationToast(QFrame):
             )
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize and self.isVisible():
+        if (
+            event.type() in (QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.Hide)
+            and self.isVisible()
+            and watched is not self
+        ):
             self._place()
         return False
 
@@ -197,15 +268,19 @@ class Notifier(QObject):
     """Tells the user about new texts: tray balloon (or in-app toast), sound, unread badge.
 
     Connect `SyncClient.notify` to `handle`. Everything is silent while the per-user setting
-    `notifications/enabled` is off.
+    `notifications/enabled` is off; `notifications/sound` silences only the sound. The two
+    checkable actions `enabled_action` and `sound_action` switch them (the tray menu has them;
+    the window puts them in its View menu).
 
     Signals:
         activated(int): the user clicked a notification; open this conversation.
         show_requested(): the user clicked the tray icon itself; bring the window up.
+        quit_requested(): "Quit" in the tray menu.
     """
 
     activated = Signal(int)
     show_requested = Signal()
+    quit_requested = Signal()
 
     def __init__(
         self,
@@ -213,17 +288,25 @@ class Notifier(QObject):
         settings: QSettings | None = None,
         *,
         use_tray: bool | None = None,
+        player: SoundPlayer | None = None,
     ) -> None:
         super().__init__(window)
         self.window = window
         self.settings = settings if settings is not None else QSettings()
         self.unread = 0
         self._last_conversation_id = 0
+        self._last_sound = float("-inf")
         self._base_icon = theme.app_icon()
-        self.sound = None
-        if QSoundEffect is not None and theme.resource("notify.wav").exists():
-            self.sound = QSoundEffect(self)
-            self.sound.setSource(QUrl.fromLocalFile(str(theme.resource("notify.wav"))))
+        self.player = player if player is not None else SoundPlayer()
+        self.enabled_action = QAction(S.NOTIFY_ENABLED, self)
+        self.enabled_action.setObjectName("actionNotifications")
+        self.enabled_action.setCheckable(True)
+        self.enabled_action.toggled.connect(self.set_enabled)
+        self.sound_action = QAction(S.NOTIFY_SOUND, self)
+        self.sound_action.setObjectName("actionNotificationSound")
+        self.sound_action.setCheckable(True)
+        self.sound_action.toggled.connect(self.set_sound_on)
+        self._sync_actions()
         if use_tray is None:
             use_tray = QSystemTrayIcon.isSystemTrayAvailable()
         self.tray: QSystemTrayIcon | None = None
@@ -241,6 +324,11 @@ class Notifier(QObject):
         menu = QMenu()
         menu.setObjectName("trayMenu")
         menu.addAction(S.NOTIFY_SHOW, self.show_requested.emit)
+        menu.addSeparator()
+        menu.addAction(self.enabled_action)
+        menu.addAction(self.sound_action)
+        menu.addSeparator()
+        menu.addAction(S.NOTIFY_QUIT, self.quit_requested.emit)
         self._menu = menu  # the tray does not own its menu
         self.tray.setContextMenu(menu)
         self.tray.messageClicked.connect(lambda: self.activated.emit(self._last_conversation_id))
@@ -260,9 +348,12 @@ class Notifier(QObject):
         return _as_bool(self.settings.value(ENABLED_KEY, True))
 
     def set_enabled(self, enabled: bool) -> None:
+        """Turn notifications (and with them the sound) on or off, remembered on this computer."""
         self.settings.setValue(ENABLED_KEY, bool(enabled))
+        self.settings.sync()
         if not enabled and self.toast is not None:
             self.toast.hide()
+        self._sync_actions()
 
     def seed_from_user(self, user) -> None:
         """Take the server's `notifications_enabled` unless this computer already has a choice."""
@@ -274,8 +365,27 @@ class Notifier(QObject):
 
     def set_sound_on(self, on: bool) -> None:
         self.settings.setValue(SOUND_KEY, bool(on))
+        self.settings.sync()
+        self._sync_actions()
+
+    def _sync_actions(self) -> None:
+        enabled = self.is_enabled()
+        for action, checked in (
+            (self.enabled_action, enabled),
+            (self.sound_action, self.is_sound_on()),
+        ):
+            if action.isChecked() != checked:
+                action.blockSignals(True)
+                action.setChecked(checked)
+                action.blockSignals(False)
+        self.sound_action.setEnabled(enabled)
 
     # --- showing -----------------------------------------------------------------------------
+
+    def set_anchor(self, widget: QWidget | None) -> None:
+        """Where the in-app toast sits: the top-right of `widget` (the thread)."""
+        if self.toast is not None:
+            self.toast.set_anchor(widget)
 
     def set_unread(self, count: int) -> None:
         """Draw `count` on the tray icon and the desktop's app badge."""
@@ -310,10 +420,11 @@ class Notifier(QObject):
     def _play(self) -> None:
         if not self.is_sound_on():
             return
-        if self.sound is not None:
-            self.sound.play()
-        else:
-            QApplication.beep()
+        now = time.monotonic()
+        if now - self._last_sound < SOUND_GAP_S:
+            return
+        self._last_sound = now
+        self.player.play()
 
 
 def _as_bool(value) -> bool:

@@ -242,6 +242,8 @@ _TEXT = {
     "NOTIFY_APP": "Inbox",
     "NOTIFY_SHOW": "Open Inbox",
     "NOTIFY_QUIT": "Quit",
+    "NOTIFY_ENABLED": "Desktop notifications",
+    "NOTIFY_SOUND": "Notification sound",
     # printing
     "PRINT_TITLE": "Text message conversation",
     "PRINT_FIRM": "Firm",

@@ -50,6 +50,16 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 
 
 @pytest.fixture(autouse=True)
+def _private_settings(tmp_path_factory):
+    """QSettings() (notification switches) writes under a temporary directory, never ~/.config."""
+    from PySide6.QtCore import QSettings
+
+    path = str(tmp_path_factory.mktemp("settings"))
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, path)
+
+
+@pytest.fixture(autouse=True)
 def _clean_clipboard(qapp):
     """Empty the clipboard after each test: Qt crashes at exit if it still holds an image."""
     yield

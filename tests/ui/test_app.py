@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction, QImage
 
 from inbox_app.sync.session import SyncClient
+from inbox_app.ui import theme
 from inbox_app.ui.app import open_main_window
+from inbox_app.ui.notifications import SoundPlayer
 from tests.conftest import PASSWORD
 from tests.ui.helpers import compose, inbound
 
@@ -80,3 +83,29 @@ def test_demo_screenshot_saves_a_png_and_exits_zero(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     image = QImage(str(target))
     assert image.width() >= 1200 and image.height() >= 700
+
+
+def test_inbound_texts_chime_until_switched_off_in_the_view_menu(server, window, qtbot, tmp_path):
+    marker = tmp_path / "played.txt"
+    fake_player = [
+        sys.executable,
+        "-c",
+        "import pathlib, sys; pathlib.Path(sys.argv[1]).write_text(sys.argv[2])",
+        str(marker),
+    ]
+    window.notifier.player = player = SoundPlayer(command=fake_player)
+    inbound(server, "+12025550111", "Hello, is this the law office?")
+    qtbot.waitUntil(lambda: marker.exists(), timeout=10_000)
+    assert marker.read_text() == str(theme.resource("notify.wav"))
+
+    switch = window.findChild(QAction, "actionNotifications")
+    assert switch in window.view_menu.actions() and switch.isChecked()
+    switch.trigger()
+    player.last_method = None
+    window.notifier._last_sound = float("-inf")
+    window.last_notification = None
+    inbound(server, "+12025550112", "Anyone there?")
+    qtbot.waitUntil(lambda: window.last_notification is not None, timeout=5000)
+    assert player.last_method is None  # no sound
+    assert not window.notifier.toast.isVisible()
+    assert QSettings().value("notifications/enabled") in (False, "false")
