@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -346,6 +347,17 @@ class CreditBalance(Base):
     balance: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (CheckConstraint("balance >= 0", name="balance_nonnegative"),)
+
+
+class SenderSlot(Base):
+    """The next moment a sender number may hand a message to the carrier, shared by every
+    server process, so several dispatchers together keep the per-number rate."""
+
+    __tablename__ = "sender_slots"
+
+    from_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Seconds since the epoch (wall clock): compared across processes, not within one.
+    next_send_at: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class CreditEntry(Base):

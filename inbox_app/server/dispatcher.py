@@ -1,11 +1,17 @@
 """The dispatcher: claims due outbound messages and hands them to the carrier, once each.
 
-One asyncio loop per server process; the database and HTTP work runs in a thread. A claim is a
+One asyncio loop per server process; the database and HTTP work runs in threads. A claim is a
 lease (`claimed_by`, `claimed_until`) taken with `FOR UPDATE SKIP LOCKED` on PostgreSQL and
-inside `BEGIN IMMEDIATE` on SQLite, so several processes never take the same message. A lease
-whose process died is reclaimed when it expires; a message that already has a carrier sid is
-never sent again. The loop wakes on every commit that published events (a send-now message
-reaches the carrier at once) and polls every `dispatcher_interval` for scheduled ones.
+inside `BEGIN IMMEDIATE` on SQLite, so several processes never take the same message. Right
+before each carrier call one conditional UPDATE checks that the lease is still this process's
+and unexpired, and extends it; a message whose lease ran out (its process died, or was too slow)
+is reclaimed by another, and a message that already has a carrier sid is never sent again.
+
+A claimed batch is sent by a small thread pool, one conversation per task so each recipient gets
+their texts in order; the per-sender-number rate is kept in `sender_slots`, shared by every
+process. Answers are recorded in bulk, a few at a time. The loop wakes on every commit that
+published events (a send-now message reaches the carrier at once) and polls every
+`dispatcher_interval` for scheduled ones.
 """
 
 from __future__ import annotations
@@ -14,25 +20,34 @@ import asyncio
 import contextlib
 import logging
 import os
+import queue
 import socket
 import threading
 import time
 import uuid
-from datetime import timedelta
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from inbox_app.domain import status as statuses
 from inbox_app.models import tables as t
-from inbox_app.server.carrier.base import Carrier, Receipt
+from inbox_app.server.carrier.base import NO_ANSWER, Carrier, Receipt
 from inbox_app.server.config import SendMode
 from inbox_app.server.errors import CarrierError
-from inbox_app.server.services import blocks, consent, credits, events, inbound, messages, views
+from inbox_app.server.services import credits, events, inbound, messages, views
 
 log = logging.getLogger("inbox.dispatcher")
 
-BATCH = 20
+BATCH = 100
+# Carrier calls in flight at once per process (one conversation per call chain).
+SEND_CONCURRENCY = 8
+# Answers are written in bulk: at most this many, or after this long, per transaction.
+RECORD_EVERY = 25
+RECORD_WAIT_SECONDS = 0.05
 MAX_ATTEMPTS = 5
 # Retry waits RETRY_BASE_SECONDS * 2^(attempt-1), at most RETRY_MAX_SECONDS.
 RETRY_BASE_SECONDS = 2.0
@@ -40,6 +55,35 @@ RETRY_MAX_SECONDS = 300.0
 # Quiet hours move a message only when the next allowed minute is further away than this.
 QUIET_SLACK = timedelta(seconds=60)
 SIMULATED_FROM = "+15005550006"
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """Everything one carrier call needs, read while the message was claimed."""
+
+    message_id: int
+    mode: str
+    to: str
+    from_: str
+    body: str
+    media_urls: tuple[str, ...]
+    status_callback: str | None
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What became of one job: a receipt, a carrier error, or nothing (lease lost, deferred)."""
+
+    job: _Job
+    receipt: Receipt | None = None
+    error: CarrierError | None = None
+    # Not tried because an earlier text to the same recipient must be retried first.
+    deferred_until: datetime | None = None
+
+
+@dataclass
+class _Batch:
+    outcomes: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
 
 
 class Dispatcher:
@@ -52,7 +96,7 @@ class Dispatcher:
         self._carriers: dict[str, Carrier] = {}
         self._carrier_lock = threading.Lock()
         self._run_lock = threading.Lock()
-        self._next_slot: dict[str, float] = {}
+        self._pool = ThreadPoolExecutor(SEND_CONCURRENCY, thread_name_prefix="dispatch-send")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake_event: asyncio.Event | None = None
         self.stopping = False
@@ -84,7 +128,9 @@ class Dispatcher:
             from inbox_app.server.carrier.live import LiveCarrier
 
             return LiveCarrier(
-                settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base
+                settings.twilio_account_sid,
+                settings.twilio_auth_token.get_secret_value(),
+                settings.twilio_api_base,
             )
         from inbox_app.server.carrier.simulate import SimulateCarrier
 
@@ -96,6 +142,7 @@ class Dispatcher:
 
     def close(self) -> None:
         self.stopping = True
+        self._pool.shutdown(wait=True, cancel_futures=True)
         with self._carrier_lock:
             for carrier in self._carriers.values():
                 try:
@@ -110,15 +157,12 @@ class Dispatcher:
         """Claim what is due and send it; returns how many messages were acted on."""
         with self._run_lock:
             with self.sessionmaker() as session:
-                acted, to_send = self._claim(session)
-            for message_id in to_send:
-                if self.stopping:
-                    # The lease runs out and another process (or the next start) sends it.
-                    break
-                self._send_one(message_id)
+                acted, jobs = self._claim(session)
+            if jobs:
+                self._send_batch(jobs)
             return acted
 
-    def _claim(self, session: Session) -> tuple[int, list[int]]:
+    def _claim(self, session: Session) -> tuple[int, list[_Job]]:
         now = t.utcnow()
         m = t.Message
         due = or_(
@@ -139,22 +183,31 @@ class Dispatcher:
         )
         if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        to_send: list[int] = []
+        jobs: list[_Job] = []
         with session.begin():
             rows = list(session.scalars(stmt))
+            if not rows:
+                return 0, []
+            # Loaded in one query (not locked): the media of the claimed messages.
+            session.scalars(
+                select(m).where(m.id.in_([r.id for r in rows])).options(selectinload(m.media))
+            ).all()
+            reasons = _cancel_reasons(session, rows)
             for message in rows:
                 try:
                     with session.begin_nested():
-                        if self._settle_in(session, message, now):
-                            to_send.append(message.id)
+                        if self._settle_in(session, message, now, reasons.get(message.id)):
+                            jobs.append(self._job_in(session, message))
                 except Exception:
                     # One bad message must not hold up the others; look at it again later.
                     log.exception("message %s could not be claimed", message.id)
                     session.refresh(message)
                     message.next_attempt_at = now + timedelta(seconds=RETRY_MAX_SECONDS / 5)
-        return len(rows), to_send
+        return len(rows), jobs
 
-    def _settle_in(self, session: Session, message: t.Message, now) -> bool:
+    def _settle_in(
+        self, session: Session, message: t.Message, now: datetime, reason: str | None
+    ) -> bool:
         """Decide one due message at claim time; True when it is now leased to this process."""
         if message.status == "sending" and message.carrier_sid:
             # The carrier has it already: sending again would text the client twice.
@@ -163,7 +216,6 @@ class Dispatcher:
             message.claimed_until = None
             return False
         firm = session.get(t.Firm, message.firm_id)
-        reason = _cancel_reason(session, message)
         if reason:
             message.status = "canceled"
             message.error_text = reason
@@ -193,40 +245,25 @@ class Dispatcher:
         views.publish_message(session, message)
         return True
 
-    def _send_one(self, message_id: int) -> None:
-        with self.sessionmaker() as session, session.begin():
-            message = session.get(t.Message, message_id)
-            if message is None or message.claimed_by != self.process_id:
-                # Deleted (blocked) or reclaimed by another process meanwhile.
-                return
-            firm = session.get(t.Firm, message.firm_id)
-            mode = self.mode_for(firm, message)
-            to, body = message.to_number, message.body
-            from_ = message.from_number or messages.sender_number(firm, self.settings)
-            if not from_ and mode == SendMode.SIMULATE.value:
-                # Nothing leaves the machine, so any number will do; Twilio's own test sender.
-                from_ = SIMULATED_FROM
-            media_urls = self._media_urls(message)
+    def _job_in(self, session: Session, message: t.Message) -> _Job:
+        firm = session.get(t.Firm, message.firm_id)
+        mode = self.mode_for(firm, message)
+        from_ = message.from_number or messages.sender_number(firm, self.settings)
+        if not from_ and mode == SendMode.SIMULATE.value:
+            # Nothing leaves the machine, so any number will do; Twilio's own test sender.
+            from_ = SIMULATED_FROM
         status_callback = (
             self.settings.public_url + inbound.STATUS_PATH if mode == SendMode.LIVE.value else None
         )
-        try:
-            if not from_:
-                raise CarrierError(
-                    "No number to send from: set the firm's number or INBOX_TWILIO_FROM.",
-                    carrier_code="no_from_number",
-                )
-            carrier = self.carrier(mode)
-            self._throttle(from_)
-            receipt = carrier.send(to, from_, body, media_urls, status_callback)
-        except CarrierError as exc:
-            self._record_failure(message_id, exc)
-            return
-        except Exception as exc:
-            log.exception("sending message %s failed unexpectedly", message_id)
-            self._record_failure(message_id, CarrierError(f"Sending failed: {exc}", retryable=True))
-            return
-        self._record_receipt(message_id, receipt, mode, from_)
+        return _Job(
+            message_id=message.id,
+            mode=mode,
+            to=message.to_number,
+            from_=from_,
+            body=message.body,
+            media_urls=tuple(self._media_urls(message)),
+            status_callback=status_callback,
+        )
 
     def _media_urls(self, message: t.Message) -> list[str]:
         stored = [m for m in message.media if m.status == "stored"]
@@ -236,63 +273,185 @@ class Dispatcher:
 
         return [media.public_url(self.settings, m) for m in stored]
 
+    # --- sending a claimed batch --------------------------------------------------------------
+
+    def _send_batch(self, jobs: list[_Job]) -> None:
+        """Send every job, one task per recipient (in id order), recording answers in bulk."""
+        by_recipient: dict[str, list[_Job]] = defaultdict(list)
+        for job in jobs:
+            by_recipient[job.to].append(job)
+        batch = _Batch()
+        futures = [
+            self._pool.submit(self._send_chain, chain, batch) for chain in by_recipient.values()
+        ]
+        expected, recorded = len(jobs), 0
+        pending: list[_Outcome] = []
+        last_flush = time.monotonic()
+        while recorded < expected:
+            try:
+                pending.append(batch.outcomes.get(timeout=RECORD_WAIT_SECONDS))
+            except queue.Empty:
+                if all(f.done() for f in futures) and batch.outcomes.empty():
+                    break  # A chain stopped early (the server is stopping); its leases expire.
+            now = time.monotonic()
+            if pending and (
+                len(pending) >= RECORD_EVERY
+                or now - last_flush >= RECORD_WAIT_SECONDS
+                or recorded + len(pending) == expected
+            ):
+                self._record(pending)
+                recorded += len(pending)
+                pending = []
+                last_flush = now
+        if pending:
+            self._record(pending)
+        for future in futures:
+            # Chains catch their own errors; this surfaces a bug instead of hiding it.
+            future.result()
+
+    def _send_chain(self, chain: list[_Job], batch: _Batch) -> None:
+        """Texts to one recipient, in order; after a retryable failure the rest wait with it."""
+        deferred_until: datetime | None = None
+        for job in chain:
+            if deferred_until is not None:
+                batch.outcomes.put(_Outcome(job, deferred_until=deferred_until))
+                continue
+            if self.stopping:
+                # The lease runs out and another process (or the next start) sends it.
+                return
+            outcome = self._send_job(job)
+            batch.outcomes.put(outcome)
+            if outcome.error is not None and outcome.error.retryable:
+                deferred_until = t.utcnow() + timedelta(seconds=RETRY_BASE_SECONDS)
+
+    def _send_job(self, job: _Job) -> _Outcome:
+        try:
+            if not job.from_:
+                raise CarrierError(
+                    "No number to send from: set the firm's number or INBOX_TWILIO_FROM.",
+                    carrier_code="no_from_number",
+                )
+            carrier = self.carrier(job.mode)
+            self._throttle(job.from_)
+            if not self._renew_lease(job.message_id):
+                # Reclaimed by another process, canceled or deleted meanwhile: not ours to send.
+                log.info("message %s is no longer leased to this process; skipped", job.message_id)
+                return _Outcome(job)
+            receipt = carrier.send(
+                job.to, job.from_, job.body, list(job.media_urls), job.status_callback
+            )
+        except CarrierError as exc:
+            return _Outcome(job, error=exc)
+        except Exception as exc:
+            log.exception("sending message %s failed unexpectedly", job.message_id)
+            return _Outcome(job, error=CarrierError(f"Sending failed: {exc}", retryable=True))
+        return _Outcome(job, receipt=receipt)
+
+    def _renew_lease(self, message_id: int) -> bool:
+        """Check, in one statement, that the lease is still ours and unexpired; extend it."""
+        now = t.utcnow()
+        m = t.Message
+        with self.sessionmaker() as session, session.begin():
+            result = session.execute(
+                update(m)
+                .where(
+                    m.id == message_id,
+                    m.status == "sending",
+                    m.claimed_by == self.process_id,
+                    m.claimed_until > now,
+                    m.carrier_sid.is_(None),
+                )
+                .values(claimed_until=now + timedelta(seconds=self.settings.lease_seconds))
+                .execution_options(synchronize_session=False)
+            )
+            return result.rowcount == 1
+
     def _throttle(self, from_: str) -> None:
-        """Space sends from one number to INBOX_SEND_RATE_PER_SECOND (0: no limit)."""
+        """Space sends from one number to INBOX_SEND_RATE_PER_SECOND across every process."""
         rate = self.settings.send_rate_per_second
         if rate <= 0:
             return
-        gap = 1.0 / rate
-        now = time.monotonic()
-        slot = max(now, self._next_slot.get(from_, 0.0))
-        self._next_slot[from_] = slot + gap
-        if slot > now:
-            time.sleep(slot - now)
+        wait = reserve_send_slot(self.sessionmaker, from_, 1.0 / rate)
+        if wait > 0:
+            time.sleep(wait)
 
-    def _record_receipt(self, message_id: int, receipt: Receipt, mode: str, from_: str) -> None:
-        with self.sessionmaker() as session, session.begin():
-            message = session.scalar(
-                select(t.Message).where(t.Message.id == message_id).with_for_update()
-            )
-            if message is None:
-                log.warning("message %s was deleted while it was being sent", message_id)
-                return
-            message.carrier_sid = receipt.sid
-            message.simulated = mode == SendMode.SIMULATE.value
-            message.from_number = from_
-            message.sent_at = message.sent_at or t.utcnow()
-            message.claimed_by = message.claimed_until = None
-            message.next_attempt_at = None
-            message.error_code = message.error_text = None
-            try:
-                reported = statuses.from_carrier(receipt.status)
-                message.status = str(statuses.advance(message.status, reported))
-            except statuses.UnknownCarrierStatus:
-                pass
-            views.publish_message(session, message)
+    # --- recording answers --------------------------------------------------------------------
 
-    def _record_failure(self, message_id: int, exc: CarrierError) -> None:
+    def _record(self, outcomes: list[_Outcome]) -> None:
+        """Write a group of answers in one transaction."""
+        acted = [o for o in outcomes if o.receipt or o.error or o.deferred_until]
+        if not acted:
+            return
+        ids = sorted(o.job.message_id for o in acted)
         with self.sessionmaker() as session, session.begin():
-            message = session.scalar(
-                select(t.Message).where(t.Message.id == message_id).with_for_update()
-            )
-            if message is None:
-                return
-            message.claimed_by = message.claimed_until = None
-            message.error_code = (exc.carrier_code or "")[:16] or None
-            message.error_text = exc.message
-            if exc.retryable and (message.attempts or 0) < MAX_ATTEMPTS:
-                wait = min(
-                    RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** ((message.attempts or 1) - 1)
+            rows = {
+                row.id: row
+                for row in session.scalars(
+                    select(t.Message)
+                    .where(t.Message.id.in_(ids))
+                    .order_by(t.Message.id)
+                    .options(selectinload(t.Message.media))
+                    .with_for_update()
                 )
-                message.status = "queued"
-                message.next_attempt_at = t.utcnow() + timedelta(seconds=wait)
-                log.info("message %s: %s; retrying in %.1f s", message_id, exc.message, wait)
-            else:
-                message.status = "failed"
-                message.next_attempt_at = None
-                credits.refund_in(session, message, note=f"Refused by the carrier: {exc.message}")
-                log.warning("message %s failed: %s (%s)", message_id, exc.message, exc.carrier_code)
-            views.publish_message(session, message)
+            }
+            for outcome in acted:
+                message = rows.get(outcome.job.message_id)
+                if message is None:
+                    log.warning(
+                        "message %s was deleted while it was being sent", outcome.job.message_id
+                    )
+                elif outcome.receipt is not None:
+                    self._receipt_in(session, message, outcome.receipt, outcome.job)
+                elif message.claimed_by != self.process_id:
+                    continue  # Another process owns it now; its answer counts.
+                elif outcome.error is not None:
+                    self._failure_in(session, message, outcome.error)
+                else:
+                    self._defer_in(session, message, outcome.deferred_until)
+
+    def _receipt_in(self, session: Session, message: t.Message, receipt: Receipt, job: _Job):
+        message.carrier_sid = receipt.sid
+        message.simulated = job.mode == SendMode.SIMULATE.value
+        message.from_number = job.from_
+        message.sent_at = message.sent_at or t.utcnow()
+        message.claimed_by = message.claimed_until = None
+        message.next_attempt_at = None
+        message.error_code = message.error_text = None
+        try:
+            reported = statuses.from_carrier(receipt.status)
+            message.status = str(statuses.advance(message.status, reported))
+        except statuses.UnknownCarrierStatus:
+            pass
+        views.publish_message(session, message)
+
+    def _failure_in(self, session: Session, message: t.Message, exc: CarrierError) -> None:
+        message.claimed_by = message.claimed_until = None
+        message.error_code = (exc.carrier_code or "")[:16] or None
+        message.error_text = exc.message
+        if exc.retryable and (message.attempts or 0) < MAX_ATTEMPTS:
+            wait = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** ((message.attempts or 1) - 1))
+            message.status = "queued"
+            message.next_attempt_at = t.utcnow() + timedelta(seconds=wait)
+            log.info("message %s: %s; retrying in %.1f s", message.id, exc.message, wait)
+        elif exc.carrier_code == NO_ANSWER:
+            # It may have reached the client: no automatic resend, and the credit stays spent.
+            message.status = "failed"
+            message.next_attempt_at = None
+            log.warning("message %s: no answer from the carrier; left for a person", message.id)
+        else:
+            message.status = "failed"
+            message.next_attempt_at = None
+            credits.refund_in(session, message, note=f"Refused by the carrier: {exc.message}")
+            log.warning("message %s failed: %s (%s)", message.id, exc.message, exc.carrier_code)
+        views.publish_message(session, message)
+
+    def _defer_in(self, session: Session, message: t.Message, until: datetime | None) -> None:
+        # Not tried: back to the queue behind the earlier text, without spending an attempt.
+        message.status = "queued"
+        message.claimed_by = message.claimed_until = None
+        message.attempts = max(0, (message.attempts or 1) - 1)
+        message.next_attempt_at = until
+        views.publish_message(session, message)
 
     # --- the loop -----------------------------------------------------------------------------
 
@@ -327,19 +486,81 @@ class Dispatcher:
             events.remove_listener(self.wake)
 
 
-def _cancel_reason(session: Session, message: t.Message) -> str | None:
-    """Why a due message must not go out any more (checked again right before sending)."""
-    if consent.is_opted_out(session, message.firm_id, message.to_number):
-        return "Recipient opted out"
-    if blocks.is_blocked(session, message.firm_id, message.to_number):
-        return "The number was blocked"
-    if message.contact_id is not None:
-        contact = session.get(t.Contact, message.contact_id)
-        if contact is not None and contact.trashed_at is not None:
-            return "The contact is in the trash"
-        if contact is not None and contact.archived:
-            return "The contact is archived"
-    return None
+def _cancel_reasons(session: Session, rows: list[t.Message]) -> dict[int, str]:
+    """Why due messages must not go out any more (checked again right before sending): opted
+    out, blocked, contact archived or trashed. A few queries for the whole batch."""
+    firm_ids = {m.firm_id for m in rows}
+    phones = {m.to_number for m in rows}
+    opted_out = _pairs(
+        session.execute(
+            select(t.Conversation.firm_id, t.Conversation.phone).where(
+                t.Conversation.firm_id.in_(firm_ids),
+                t.Conversation.phone.in_(phones),
+                t.Conversation.opted_out.is_(True),
+            )
+        )
+    ) | _pairs(
+        session.execute(
+            select(t.Contact.firm_id, t.Contact.phone).where(
+                t.Contact.firm_id.in_(firm_ids),
+                t.Contact.phone.in_(phones),
+                t.Contact.opted_out.is_(True),
+            )
+        )
+    )
+    blocked = _pairs(
+        session.execute(
+            select(t.BlockedNumber.firm_id, t.BlockedNumber.phone).where(
+                t.BlockedNumber.firm_id.in_(firm_ids), t.BlockedNumber.phone.in_(phones)
+            )
+        )
+    )
+    contact_ids = {m.contact_id for m in rows if m.contact_id is not None}
+    contacts = (
+        {c.id: c for c in session.scalars(select(t.Contact).where(t.Contact.id.in_(contact_ids)))}
+        if contact_ids
+        else {}
+    )
+    reasons: dict[int, str] = {}
+    for message in rows:
+        key = (message.firm_id, message.to_number)
+        contact = contacts.get(message.contact_id) if message.contact_id is not None else None
+        if key in opted_out:
+            reasons[message.id] = "Recipient opted out"
+        elif key in blocked:
+            reasons[message.id] = "The number was blocked"
+        elif contact is not None and contact.trashed_at is not None:
+            reasons[message.id] = "The contact is in the trash"
+        elif contact is not None and contact.archived:
+            reasons[message.id] = "The contact is archived"
+    return reasons
+
+
+def _pairs(result) -> set[tuple[int, str]]:
+    return {(firm_id, phone) for firm_id, phone in result}
+
+
+def reserve_send_slot(sessionmaker, from_: str, gap: float) -> float:
+    """Take the next send slot of `from_` (every process shares it); returns seconds to wait."""
+    with sessionmaker() as session, session.begin():
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        session.execute(
+            insert(t.SenderSlot)
+            .values(from_number=from_, next_send_at=0.0)
+            .on_conflict_do_nothing(index_elements=["from_number"])
+        )
+        # The row lock (PostgreSQL) or the write lock (SQLite) makes this read-then-write atomic.
+        slot_row = session.scalar(
+            select(t.SenderSlot).where(t.SenderSlot.from_number == from_).with_for_update()
+        )
+        now = time.time()
+        slot = max(now, slot_row.next_send_at)
+        slot_row.next_send_at = slot + gap
+    return slot - now
 
 
 def dispatcher_for(app_state) -> Dispatcher:

@@ -3,11 +3,16 @@
 `POST /2010-04-01/Accounts/{sid}/Messages.json` (form-encoded, as the library sends it) records
 the request's fields and answers 201 with a message resource (`SM…`, status "queued"). Queue
 Twilio's real error answers with `fail_next("unsubscribed" | "invalid_to" | "rate_limited" |
-"server_error", times=n)`.
+"server_error", times=n)`, or make the next requests hang past the client's timeout with
+`stall_next(seconds, times=n)` (the request arrives, the answer does not).
+
+Run alone (`python -m tests.fakes.twilio --port P`, for benchmarks) it serves until killed, and
+`GET /__stats` answers `{"accepted": n, "distinct_bodies": m}`.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import threading
@@ -74,7 +79,9 @@ class FakeTwilio:
     """`with FakeTwilio() as fake:` then set INBOX_TWILIO_API_BASE to `fake.url`."""
 
     requests: list[TwilioRequest] = field(default_factory=list)
+    port: int = 0
     _failures: list[str] = field(default_factory=list)
+    _stalls: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -91,6 +98,11 @@ class FakeTwilio:
     def fail_next(self, kind: str, times: int = 1) -> None:
         with self._lock:
             self._failures.extend([kind] * times)
+
+    def stall_next(self, seconds: float, times: int = 1) -> None:
+        """The next requests get their answer only after `seconds` (a read timeout)."""
+        with self._lock:
+            self._stalls.extend([seconds] * times)
 
     @property
     def sent(self) -> list[TwilioRequest]:
@@ -122,6 +134,22 @@ class FakeTwilio:
                 raw = self.rfile.read(length).decode("utf-8")
                 pairs = parse_qsl(raw, keep_blank_values=True)
                 status, body = fake._answer(self.path, pairs, self.headers.get("Authorization"))
+                with fake._lock:
+                    stall = fake._stalls.pop(0) if fake._stalls else 0.0
+                if stall:
+                    time.sleep(stall)
+                self._reply(status, body)
+
+            def do_GET(self) -> None:
+                if self.path != "/__stats":
+                    self._reply(404, {"code": 20404, "message": "not found"})
+                    return
+                with fake._lock:
+                    accepted = [r for r in fake.requests if r.answered == 201]
+                bodies = {r.params.get("Body") for r in accepted}
+                self._reply(200, {"accepted": len(accepted), "distinct_bodies": len(bodies)})
+
+            def _reply(self, status: int, body: dict) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -129,7 +157,7 @@ class FakeTwilio:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -178,3 +206,16 @@ class FakeTwilio:
             "error_message": None,
             "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
         }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="A local Twilio-compatible Messages endpoint.")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    with FakeTwilio(port=args.port) as fake:
+        print(f"fake Twilio on {fake.url}", flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -8,6 +8,10 @@ from typing import Protocol
 
 # Called as sink(carrier_sid, carrier_status, error_code, error_text): the same path a status
 # webhook takes, so a simulated callback changes a message exactly as a real one would.
+# carrier_code of a CarrierError whose request reached the carrier but got no answer: the
+# message may have gone out, so it is never resent automatically and its credit is kept.
+NO_ANSWER = "no_answer"
+
 StatusSink = Callable[[str, str, str | None, str | None], bool]
 
 
@@ -20,7 +24,8 @@ class Receipt:
 
 
 class Carrier(Protocol):
-    """Sends one message; raises `errors.CarrierError` (retryable for 429, 5xx and timeouts)."""
+    """Sends one message; raises `errors.CarrierError` (retryable for 429, 5xx and connect errors;
+    `NO_ANSWER` when the request went out but no answer came back)."""
 
     name: str
 

@@ -9,8 +9,9 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from inbox_app.server.carrier.base import Receipt
+from inbox_app.server.carrier.base import NO_ANSWER, Receipt
 from inbox_app.server.errors import CarrierError
 
 log = logging.getLogger("inbox.carrier")
@@ -65,10 +66,8 @@ class LiveCarrier:
             message = self.client.messages.create(**kwargs)
         except TwilioRestException as exc:
             raise _carrier_error(exc) from exc
-        except requests.Timeout as exc:
-            raise CarrierError("The carrier did not answer in time.", retryable=True) from exc
         except requests.RequestException as exc:
-            raise CarrierError(f"The carrier could not be reached: {exc}", retryable=True) from exc
+            raise _transport_error(exc) from exc
         except TwilioException as exc:
             raise CarrierError(f"The carrier refused the message: {exc}", retryable=False) from exc
         return Receipt(sid=message.sid, status=message.status or "queued")
@@ -77,6 +76,32 @@ class LiveCarrier:
         session = self.client.http_client.session
         if session is not None:
             session.close()
+
+
+def _transport_error(exc: requests.RequestException) -> CarrierError:
+    """A request that never left may be retried; one that may have arrived must not be resent."""
+    if _never_sent(exc):
+        return CarrierError(
+            f"The carrier could not be reached: {exc}", carrier_code="unreachable", retryable=True
+        )
+    # A read timeout or a connection dropped mid-answer: Twilio may well have taken the message.
+    log.warning("carrier gave no answer; the message may have been sent: %s", exc)
+    return CarrierError(
+        "The carrier did not answer; it may have been sent. Check before resending.",
+        carrier_code=NO_ANSWER,
+        retryable=False,
+    )
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, requests.ReadTimeout):
+        return False
+    # requests wraps urllib3's errors; only a failure to connect proves nothing was sent.
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)
+    return isinstance(reason, NewConnectionError | ConnectTimeoutError)
 
 
 def _carrier_error(exc: TwilioRestException) -> CarrierError:
