@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from typing import Literal
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from annotated_types import Ge, Le
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 Role = Literal["admin", "staff"]
+
+# Database ids are signed 64-bit: a larger number is a 422 here, not an overflow in the driver.
+MAX_ID = 2**63 - 1
+DbId = Annotated[int, Ge(1), Le(MAX_ID)]
+# Farther ahead than this is a typo (or an attack on date arithmetic), not a reminder.
+MAX_SCHEDULE_AHEAD = timedelta(days=400)
+
+
+def _schedulable(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is None:
+        return value  # the server answers a naive time with its own clear message
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    if utc - datetime.now(UTC) > MAX_SCHEDULE_AHEAD:
+        raise ValueError(f"must be at most {MAX_SCHEDULE_AHEAD.days} days from now")
+    return value
+
+
+SendAt = Annotated[datetime | None, AfterValidator(_schedulable)]
 
 
 class Schema(BaseModel):
@@ -43,15 +65,15 @@ class TokenOut(Schema):
 
 class ConversationIn(Schema):
     phone: str = Field(min_length=1, max_length=64)
-    client_id: int | None = None
-    matter_id: int | None = None
+    client_id: DbId | None = None
+    matter_id: DbId | None = None
 
 
 class ConversationFileIn(Schema):
     """File a conversation under a client and matter (null clears)."""
 
-    client_id: int | None = None
-    matter_id: int | None = None
+    client_id: DbId | None = None
+    matter_id: DbId | None = None
 
 
 class ConversationOut(Schema):
@@ -84,13 +106,13 @@ class MediaOut(Schema):
 
 class MessageIn(Schema):
     body: str = Field(default="", max_length=5000)
-    send_at: datetime | None = None
+    send_at: SendAt = None
     idempotency_key: str | None = Field(default=None, min_length=8, max_length=64)
 
 
 class MessagePatch(Schema):
     body: str | None = Field(default=None, max_length=5000)
-    send_at: datetime | None = None
+    send_at: SendAt = None
 
 
 class MessageOut(Schema):
@@ -269,7 +291,7 @@ class ConsentEventOut(Schema):
 
 
 class MatterIn(Schema):
-    client_id: int
+    client_id: DbId
     name: str = Field(min_length=1, max_length=200)
     case_number: str | None = Field(default=None, max_length=100)
 
@@ -321,22 +343,22 @@ class FlowOut(Schema):
 
 
 class EventIn(Schema):
-    client_id: int
-    matter_id: int | None = None
+    client_id: DbId
+    matter_id: DbId | None = None
     starts_at: datetime
     location: str | None = Field(default=None, max_length=300)
     status: str = "scheduled"
-    flow_id: int | None = None
+    flow_id: DbId | None = None
 
 
 class EventPatch(Schema):
     """Fields left out stay as they are; `matter_id`, `location`, `flow_id` may be cleared."""
 
-    matter_id: int | None = None
+    matter_id: DbId | None = None
     starts_at: datetime | None = None
     location: str | None = Field(default=None, max_length=300)
     status: str | None = None
-    flow_id: int | None = None
+    flow_id: DbId | None = None
 
 
 class EventOut(Schema):

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from inbox_app import __version__
 from inbox_app.server.config import Settings, get_settings
@@ -59,6 +60,23 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(
             {"detail": _validation_message(exc), "code": "invalid"}, status_code=422
+        )
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
+        # The last line of defence: input the schemas let through but the database cannot hold
+        # (a number out of range, a NUL in text). The transaction has rolled back; no values
+        # are logged, they may be a message body.
+        log.warning(
+            "request refused by the database: %s %s: %s",
+            request.method,
+            request.url.path,
+            type(getattr(exc, "orig", None) or exc).__name__,
+        )
+        return JSONResponse(
+            {"detail": "A value in the request is out of range or not allowed.", "code": "invalid"},
+            status_code=422,
         )
 
     from inbox_app.server.routes import register

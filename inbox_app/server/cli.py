@@ -7,20 +7,49 @@ import getpass
 import logging
 import sys
 
+log = logging.getLogger("inbox.server")
+
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from inbox_app.server import logs
     from inbox_app.server.app import create_app
     from inbox_app.server.config import get_settings
     from inbox_app.server.migrate import upgrade
 
     settings = get_settings()
+    logs.redact(secrets_of(settings))
     upgrade(settings.effective_database_url)
+    log.info(
+        "starting inbox-server",
+        extra={
+            "host": args.host,
+            "port": args.port,
+            "send_mode": settings.send_mode.value,
+            "database": settings.effective_database_url.split(":", 1)[0],
+        },
+    )
+    # log_config=None: uvicorn's records go to our handler, in our format. No access log: URLs
+    # may carry ?access_token= (the stream, for browsers).
     uvicorn.run(
-        create_app(settings), host=args.host, port=args.port, log_level="info", access_log=False
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        log_config=None,
+        access_log=False,
     )
     return 0
+
+
+def secrets_of(settings) -> list[str]:
+    """Every secret the server knows, for the log formatter to blank."""
+    values = [settings.webhook_token]
+    for secret in (settings.twilio_auth_token, settings.stripe_api_key, settings.secret_key):
+        if secret is not None:
+            values.append(secret.get_secret_value())
+    return values
 
 
 def _cmd_init_db(_args: argparse.Namespace) -> int:
@@ -101,7 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from inbox_app.server import logs
+
+    logs.configure(logging.INFO)
     args = build_parser().parse_args(argv)
     return args.func(args)
 

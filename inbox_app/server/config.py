@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import threading
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "inbox"
+SECRET_FILE = "secret.key"
+# Secrets read from (or written to) the data directory, once per process and path.
+_install_secrets: dict[Path, str] = {}
+_install_secrets_lock = threading.Lock()
 
 
 class SendMode(StrEnum):
@@ -38,14 +45,14 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     send_mode: SendMode = SendMode.SIMULATE
     twilio_account_sid: str | None = None
-    twilio_auth_token: str | None = None
+    twilio_auth_token: SecretStr | None = None
     twilio_from: str | None = None
     twilio_api_base: str | None = None
     payment_mode: PaymentMode = PaymentMode.MANUAL
-    stripe_api_key: str | None = None
+    stripe_api_key: SecretStr | None = None
     stripe_api_base: str | None = None
     # Not in CONTRACT.md's table but operators need them; defaults keep the contract's behaviour.
-    secret_key: str | None = None
+    secret_key: SecretStr | None = None
     token_ttl_hours: int = Field(default=12, ge=1, le=24 * 90)
     dispatcher_interval: float = Field(default=0.5, gt=0, le=60)
     dispatcher_enabled: bool = True
@@ -101,9 +108,70 @@ class Settings(BaseSettings):
         return data_dir() / "media"
 
     @property
+    def state_dir(self) -> Path:
+        """Where this install keeps its own files: beside the SQLite database, else the data dir."""
+        url = self.effective_database_url
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            return Path(url.removeprefix("sqlite:///")).parent
+        return data_dir()
+
+    @property
+    def install_secret(self) -> str:
+        """INBOX_SECRET_KEY, else a random key made once per install (`secret.key`, mode 0600)."""
+        if self.secret_key:
+            return self.secret_key.get_secret_value()
+        return install_secret(self.state_dir / SECRET_FILE)
+
+    @property
     def webhook_token(self) -> str:
-        """The key webhooks are signed with; simulate mode without a token uses a local one."""
-        return self.twilio_auth_token or "simulate-auth-token"
+        """The key webhooks are signed with: INBOX_TWILIO_AUTH_TOKEN, else the install's secret."""
+        if self.twilio_auth_token:
+            return self.twilio_auth_token.get_secret_value()
+        return self.install_secret
+
+
+def install_secret(path: Path) -> str:
+    """The secret stored at `path`, created atomically on first use so processes agree on it."""
+    path = path.absolute()
+    with _install_secrets_lock:
+        cached = _install_secrets.get(path)
+        if cached is None:
+            cached = _install_secrets[path] = _read_or_create_secret(path)
+        return cached
+
+
+def _read_or_create_secret(path: Path) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            # link() never replaces: when two processes start at once, the first file wins and
+            # both use it.
+            try:
+                os.link(temp, path)
+            except FileExistsError:
+                pass  # another process made it first: use theirs
+            except OSError:
+                # No hard links on this file system: a rename, racing only a simultaneous start.
+                if not path.exists():
+                    os.replace(temp, path)
+        finally:
+            temp.unlink(missing_ok=True)
+    value = path.read_text(encoding="utf-8").strip()
+    if len(value) < 32:
+        raise SettingsError(
+            f"{path} holds no usable secret; delete it to make a new one "
+            "(signed media links and simulated webhooks signed with the old one stop working)."
+        )
+    return value
+
+
+_SECRET_FIELDS = frozenset({"twilio_auth_token", "stripe_api_key", "secret_key"})
 
 
 class SettingsError(SystemExit):
@@ -121,7 +189,12 @@ def load_settings() -> Settings:
             name = f"INBOX_{loc[0].upper()}" if loc else "INBOX settings"
             message = err["msg"].removeprefix("Value error, ")
             value = err.get("input")
-            shown = f" (got {value!r})" if loc and isinstance(value, str | int | float) else ""
+            secret = bool(loc) and loc[0] in _SECRET_FIELDS
+            shown = (
+                f" (got {value!r})"
+                if loc and not secret and isinstance(value, str | int | float)
+                else ""
+            )
             lines.append(f"{name}: {message}{shown}")
         raise SettingsError("Invalid settings:\n  " + "\n  ".join(lines)) from None
 

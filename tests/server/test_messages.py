@@ -55,7 +55,7 @@ def test_repeated_key_returns_the_first_message_and_bad_sends_are_422(server, ad
     again = admin.post(url, json=body)
 
     assert first.status_code == 201
-    assert again.status_code == 200
+    assert again.status_code == 201  # CONTRACT.md: a repeated send answers 201 too
     assert again.json()["id"] == first.json()["id"]
     assert len(admin.get(url).json()["messages"]) == 1
 

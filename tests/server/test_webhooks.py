@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import func, select
@@ -177,7 +178,8 @@ def test_status_callbacks_never_move_a_message_backwards(server, admin):
 def test_stop_start_and_help_keywords(server, admin):
     conversation = conversation_for(admin)
     url = f"/api/v1/conversations/{conversation['id']}/messages"
-    later = admin.post(url, json={"body": "Reminder", "send_at": "2099-01-05T15:00:00Z"}).json()
+    in_a_month = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    later = admin.post(url, json={"body": "Reminder", "send_at": in_a_month}).json()
 
     stop = inbound(server, "Stop.")
     assert stop.status_code == 200 and "<Message>" not in stop.text

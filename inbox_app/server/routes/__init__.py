@@ -1,15 +1,16 @@
 """One router per resource; each route parses, calls one service and returns a schema."""
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 
 def register(app: FastAPI) -> None:
     """Mount every router: the JSON API under /api/v1, carrier webhooks under /webhooks."""
+    from inbox_app.server.deps import refuse_nul_input
     from inbox_app.server.routes import auth, health, stream
     from inbox_app.server.routes import credits as credits_routes
     from inbox_app.server.routes import media as media_routes
 
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul_input)])
     api.include_router(auth.router)
     from inbox_app.server.routes import clients, contacts, events, flows, matters
 

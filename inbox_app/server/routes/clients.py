@@ -7,13 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from inbox_app.models.schemas import ClientIn, ClientOut, ClientPatch, ContactIn, ContactOut
-from inbox_app.server.deps import CurrentUser, SessionDep
+from inbox_app.server.deps import CurrentUser, Id, Offset, SessionDep
 from inbox_app.server.services import clients, contacts
 
 router = APIRouter(prefix="/clients", tags=["clients"])
 
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.post("", status_code=201)
@@ -33,32 +32,32 @@ def list_clients(
 
 
 @router.get("/{client_id}")
-def get_client(client_id: int, user: CurrentUser, session: SessionDep) -> ClientOut:
+def get_client(client_id: Id, user: CurrentUser, session: SessionDep) -> ClientOut:
     return clients.get_client(session, user, client_id)
 
 
 @router.patch("/{client_id}")
 def update_client(
-    client_id: int, body: ClientPatch, user: CurrentUser, session: SessionDep
+    client_id: Id, body: ClientPatch, user: CurrentUser, session: SessionDep
 ) -> ClientOut:
     return clients.update_client(session, user, client_id, body)
 
 
 @router.delete("/{client_id}", status_code=204)
-def delete_client(client_id: int, user: CurrentUser, session: SessionDep) -> None:
+def delete_client(client_id: Id, user: CurrentUser, session: SessionDep) -> None:
     clients.delete_client(session, user, client_id)
 
 
 @router.post("/{client_id}/contacts", status_code=201)
 def create_contact(
-    client_id: int, body: ContactIn, user: CurrentUser, session: SessionDep
+    client_id: Id, body: ContactIn, user: CurrentUser, session: SessionDep
 ) -> ContactOut:
     return contacts.create_contact(session, user, client_id, body)
 
 
 @router.get("/{client_id}/contacts")
 def list_client_contacts(
-    client_id: int,
+    client_id: Id,
     user: CurrentUser,
     session: SessionDep,
     archived: bool = False,

@@ -7,13 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from inbox_app.models.schemas import ConsentEventOut, ContactOut, ContactPatch
-from inbox_app.server.deps import CurrentUser, SessionDep
+from inbox_app.server.deps import CurrentUser, Id, Offset, OptionalId, SessionDep
 from inbox_app.server.services import contacts
 
 router = APIRouter(tags=["contacts"])
 
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.get("/contacts")
@@ -21,7 +20,7 @@ def list_contacts(
     user: CurrentUser,
     session: SessionDep,
     q: str | None = None,
-    client_id: int | None = None,
+    client_id: OptionalId = None,
     archived: bool = False,
     trashed: bool = False,
     limit: Limit = 50,
@@ -40,50 +39,50 @@ def list_contacts(
 
 
 @router.get("/contacts/{contact_id}")
-def get_contact(contact_id: int, user: CurrentUser, session: SessionDep) -> ContactOut:
+def get_contact(contact_id: Id, user: CurrentUser, session: SessionDep) -> ContactOut:
     return contacts.get_contact(session, user, contact_id)
 
 
 @router.patch("/contacts/{contact_id}")
 def update_contact(
-    contact_id: int, body: ContactPatch, user: CurrentUser, session: SessionDep
+    contact_id: Id, body: ContactPatch, user: CurrentUser, session: SessionDep
 ) -> ContactOut:
     return contacts.update_contact(session, user, contact_id, body)
 
 
 @router.delete("/contacts/{contact_id}", status_code=204)
-def delete_contact(contact_id: int, user: CurrentUser, session: SessionDep) -> None:
+def delete_contact(contact_id: Id, user: CurrentUser, session: SessionDep) -> None:
     contacts.delete_contact(session, user, contact_id)
 
 
 @router.post("/contacts/{contact_id}/opt-out")
-def opt_out(contact_id: int, user: CurrentUser, session: SessionDep) -> ContactOut:
+def opt_out(contact_id: Id, user: CurrentUser, session: SessionDep) -> ContactOut:
     return contacts.opt_out(session, user, contact_id)
 
 
 @router.post("/contacts/{contact_id}/opt-in")
-def opt_in(contact_id: int, user: CurrentUser, session: SessionDep) -> ContactOut:
+def opt_in(contact_id: Id, user: CurrentUser, session: SessionDep) -> ContactOut:
     return contacts.opt_in(session, user, contact_id)
 
 
 @router.post("/contacts/{contact_id}/archive")
-def archive(contact_id: int, user: CurrentUser, session: SessionDep) -> ContactOut:
+def archive(contact_id: Id, user: CurrentUser, session: SessionDep) -> ContactOut:
     return contacts.archive(session, user, contact_id)
 
 
 @router.post("/contacts/{contact_id}/trash")
-def trash(contact_id: int, user: CurrentUser, session: SessionDep) -> ContactOut:
+def trash(contact_id: Id, user: CurrentUser, session: SessionDep) -> ContactOut:
     return contacts.trash(session, user, contact_id)
 
 
 @router.post("/contacts/{contact_id}/restore")
-def restore(contact_id: int, user: CurrentUser, session: SessionDep) -> ContactOut:
+def restore(contact_id: Id, user: CurrentUser, session: SessionDep) -> ContactOut:
     return contacts.restore(session, user, contact_id)
 
 
 @router.get("/contacts/{contact_id}/consent")
 def contact_consent(
-    contact_id: int, user: CurrentUser, session: SessionDep
+    contact_id: Id, user: CurrentUser, session: SessionDep
 ) -> list[ConsentEventOut]:
     return contacts.consent_history(session, user, contact_id)
 

@@ -13,7 +13,7 @@ from inbox_app.models.schemas import (
     ConversationOut,
     ExportOut,
 )
-from inbox_app.server.deps import CurrentUser, SessionDep, SettingsDep
+from inbox_app.server.deps import CurrentUser, Id, SessionDep, SettingsDep
 from inbox_app.server.services import blocks, conversations, export
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
@@ -42,27 +42,27 @@ def compose(
 
 @router.get("/{conversation_id}")
 def get_conversation(
-    conversation_id: int, user: CurrentUser, session: SessionDep
+    conversation_id: Id, user: CurrentUser, session: SessionDep
 ) -> ConversationOut:
     return conversations.get(session, user, conversation_id)
 
 
 @router.get("/{conversation_id}/export")
-def export_conversation(conversation_id: int, user: CurrentUser, session: SessionDep) -> ExportOut:
+def export_conversation(conversation_id: Id, user: CurrentUser, session: SessionDep) -> ExportOut:
     return export.export(session, user, conversation_id)
 
 
 @router.put("/{conversation_id}/file")
 @router.post("/{conversation_id}/file", operation_id="file_conversation_post")
 def file_conversation(
-    conversation_id: int, body: ConversationFileIn, user: CurrentUser, session: SessionDep
+    conversation_id: Id, body: ConversationFileIn, user: CurrentUser, session: SessionDep
 ) -> ConversationOut:
     return conversations.file(session, user, conversation_id, body)
 
 
 @router.post("/{conversation_id}/block", status_code=204)
 def block(
-    conversation_id: int,
+    conversation_id: Id,
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
@@ -73,6 +73,6 @@ def block(
 
 @router.post("/{conversation_id}/{action}")
 def act(
-    conversation_id: int, action: conversations.Action, user: CurrentUser, session: SessionDep
+    conversation_id: Id, action: conversations.Action, user: CurrentUser, session: SessionDep
 ) -> ConversationOut:
     return conversations.apply_action(session, user, conversation_id, action)

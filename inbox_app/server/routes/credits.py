@@ -21,7 +21,7 @@ from inbox_app.models.schemas import (
     TopUpOut,
     UsageOut,
 )
-from inbox_app.server.deps import AdminUser, CurrentUser, SessionDep
+from inbox_app.server.deps import AdminUser, CurrentUser, OptionalId, SessionDep
 from inbox_app.server.services import credits, payments, usage
 
 router = APIRouter(prefix="/credits", tags=["credits"])
@@ -37,7 +37,7 @@ def get_ledger(
     user: AdminUser,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=credits.LEDGER_PAGE_MAX)] = 100,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: OptionalId = None,
 ) -> list[LedgerEntryOut]:
     return credits.ledger(session, user, limit=limit, before=before)
 

@@ -7,13 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from inbox_app.models.schemas import EventIn, EventOut, EventPatch, MessageOut
-from inbox_app.server.deps import CurrentUser, SessionDep
+from inbox_app.server.deps import CurrentUser, Id, Offset, OptionalId, SessionDep
 from inbox_app.server.services import reminders
 
 router = APIRouter(prefix="/events", tags=["events"])
 
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.post("", status_code=201)
@@ -26,9 +25,9 @@ def list_events(
     user: CurrentUser,
     session: SessionDep,
     q: str | None = None,
-    client_id: int | None = None,
-    matter_id: int | None = None,
-    flow_id: int | None = None,
+    client_id: OptionalId = None,
+    matter_id: OptionalId = None,
+    flow_id: OptionalId = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> list[EventOut]:
@@ -45,22 +44,22 @@ def list_events(
 
 
 @router.get("/{event_id}")
-def get_event(event_id: int, user: CurrentUser, session: SessionDep) -> EventOut:
+def get_event(event_id: Id, user: CurrentUser, session: SessionDep) -> EventOut:
     return reminders.get_event(session, user, event_id)
 
 
 @router.patch("/{event_id}")
 def update_event(
-    event_id: int, body: EventPatch, user: CurrentUser, session: SessionDep
+    event_id: Id, body: EventPatch, user: CurrentUser, session: SessionDep
 ) -> EventOut:
     return reminders.update_event(session, user, event_id, body)
 
 
 @router.delete("/{event_id}", status_code=204)
-def delete_event(event_id: int, user: CurrentUser, session: SessionDep) -> None:
+def delete_event(event_id: Id, user: CurrentUser, session: SessionDep) -> None:
     reminders.delete_event(session, user, event_id)
 
 
 @router.get("/{event_id}/messages")
-def event_messages(event_id: int, user: CurrentUser, session: SessionDep) -> list[MessageOut]:
+def event_messages(event_id: Id, user: CurrentUser, session: SessionDep) -> list[MessageOut]:
     return reminders.event_messages(session, user, event_id)

@@ -7,13 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from inbox_app.models.schemas import FlowIn, FlowOut, FlowPatch
-from inbox_app.server.deps import CurrentUser, SessionDep
+from inbox_app.server.deps import CurrentUser, Id, Offset, SessionDep
 from inbox_app.server.services import flows
 
 router = APIRouter(prefix="/flows", tags=["flows"])
 
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.post("", status_code=201)
@@ -33,15 +32,15 @@ def list_flows(
 
 
 @router.get("/{flow_id}")
-def get_flow(flow_id: int, user: CurrentUser, session: SessionDep) -> FlowOut:
+def get_flow(flow_id: Id, user: CurrentUser, session: SessionDep) -> FlowOut:
     return flows.get_flow(session, user, flow_id)
 
 
 @router.patch("/{flow_id}")
-def update_flow(flow_id: int, body: FlowPatch, user: CurrentUser, session: SessionDep) -> FlowOut:
+def update_flow(flow_id: Id, body: FlowPatch, user: CurrentUser, session: SessionDep) -> FlowOut:
     return flows.update_flow(session, user, flow_id, body)
 
 
 @router.delete("/{flow_id}", status_code=204)
-def delete_flow(flow_id: int, user: CurrentUser, session: SessionDep) -> None:
+def delete_flow(flow_id: Id, user: CurrentUser, session: SessionDep) -> None:
     flows.delete_flow(session, user, flow_id)

@@ -7,13 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from inbox_app.models.schemas import MatterIn, MatterOut, MatterPatch
-from inbox_app.server.deps import CurrentUser, SessionDep
+from inbox_app.server.deps import CurrentUser, Id, Offset, OptionalId, SessionDep
 from inbox_app.server.services import matters
 
 router = APIRouter(prefix="/matters", tags=["matters"])
 
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.post("", status_code=201)
@@ -26,7 +25,7 @@ def list_matters(
     user: CurrentUser,
     session: SessionDep,
     q: str | None = None,
-    client_id: int | None = None,
+    client_id: OptionalId = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> list[MatterOut]:
@@ -34,17 +33,17 @@ def list_matters(
 
 
 @router.get("/{matter_id}")
-def get_matter(matter_id: int, user: CurrentUser, session: SessionDep) -> MatterOut:
+def get_matter(matter_id: Id, user: CurrentUser, session: SessionDep) -> MatterOut:
     return matters.get_matter(session, user, matter_id)
 
 
 @router.patch("/{matter_id}")
 def update_matter(
-    matter_id: int, body: MatterPatch, user: CurrentUser, session: SessionDep
+    matter_id: Id, body: MatterPatch, user: CurrentUser, session: SessionDep
 ) -> MatterOut:
     return matters.update_matter(session, user, matter_id, body)
 
 
 @router.delete("/{matter_id}", status_code=204)
-def delete_matter(matter_id: int, user: CurrentUser, session: SessionDep) -> None:
+def delete_matter(matter_id: Id, user: CurrentUser, session: SessionDep) -> None:
     matters.delete_matter(session, user, matter_id)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from inbox_app.server.deps import CurrentUser, SessionDep, SettingsDep
+from inbox_app.server.deps import CurrentUser, Id, SessionDep, SettingsDep
 from inbox_app.server.errors import Invalid
 from inbox_app.server.services import media
 
@@ -20,19 +20,19 @@ _NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 @router.get("/{media_id}", response_class=FileResponse)
-def image(media_id: int, user: CurrentUser, session: SessionDep, settings: SettingsDep):
+def image(media_id: Id, user: CurrentUser, session: SessionDep, settings: SettingsDep):
     path, content_type = media.file_for(session, settings, user, media_id)
     return FileResponse(path, media_type=content_type, headers=_PRIVATE)
 
 
 @router.get("/{media_id}/thumbnail", response_class=FileResponse)
-def thumbnail(media_id: int, user: CurrentUser, session: SessionDep, settings: SettingsDep):
+def thumbnail(media_id: Id, user: CurrentUser, session: SessionDep, settings: SettingsDep):
     path, content_type = media.file_for(session, settings, user, media_id, thumbnail=True)
     return FileResponse(path, media_type=content_type, headers=_PRIVATE)
 
 
 @public_router.get("/media/public/{media_id}/{token}", response_class=FileResponse)
-def public_image(media_id: int, token: str, session: SessionDep, settings: SettingsDep):
+def public_image(media_id: Id, token: str, session: SessionDep, settings: SettingsDep):
     path, content_type = media.public_file_for(session, settings, media_id, token)
     return FileResponse(path, media_type=content_type, headers=_NO_STORE)
 

@@ -5,13 +5,21 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from inbox_app.models.schemas import MessageIn, MessageOut, MessagePage, MessagePatch
-from inbox_app.server.deps import CurrentUser, SessionDep, SettingsDep
+from inbox_app.server.deps import (
+    NUL,
+    CurrentUser,
+    Id,
+    OptionalId,
+    SessionDep,
+    SettingsDep,
+    refuse_nul,
+)
 from inbox_app.server.errors import Invalid, PayloadTooLarge
 from inbox_app.server.services import messages
 
@@ -36,6 +44,9 @@ async def read_message_in(request: Request) -> tuple[MessageIn, list[Upload]]:
         except Exception as exc:
             raise Invalid(f"The form could not be read: {exc}") from None
         raw = {k: form.get(k) for k in FIELDS if isinstance(form.get(k), str) and form.get(k)}
+        for key, value in raw.items():
+            if NUL in value:
+                raise refuse_nul(key)
         for item in form.getlist("images"):
             if isinstance(item, UploadFile):
                 data = await item.read()
@@ -62,10 +73,10 @@ MessageSend = Annotated[tuple[MessageIn, list[Upload]], Depends(read_message_in)
 
 @router.get("/conversations/{conversation_id}/messages")
 def list_messages(
-    conversation_id: int,
+    conversation_id: Id,
     user: CurrentUser,
     session: SessionDep,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: OptionalId = None,
     limit: Annotated[int, Query(ge=1, le=messages.PAGE_MAX)] = messages.PAGE_DEFAULT,
 ) -> MessagePage:
     return messages.page(session, user, conversation_id, before, limit)
@@ -73,31 +84,31 @@ def list_messages(
 
 @router.post("/conversations/{conversation_id}/messages", status_code=201)
 def send_message(
-    conversation_id: int,
+    conversation_id: Id,
     payload: MessageSend,
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
-    response: Response,
 ) -> MessageOut:
     data, uploads = payload
-    out, created = messages.send(session, settings, user, conversation_id, data, uploads)
-    response.status_code = 201 if created else 200
+    # A repeated idempotency_key answers 201 with the first message too (CONTRACT.md), so a
+    # retrying client sees the same answer as if its first attempt had arrived.
+    out, _created = messages.send(session, settings, user, conversation_id, data, uploads)
     return out
 
 
 @router.get("/messages/{message_id}")
-def get_message(message_id: int, user: CurrentUser, session: SessionDep) -> MessageOut:
+def get_message(message_id: Id, user: CurrentUser, session: SessionDep) -> MessageOut:
     return messages.get(session, user, message_id)
 
 
 @router.patch("/messages/{message_id}")
 def edit_message(
-    message_id: int, body: MessagePatch, user: CurrentUser, session: SessionDep
+    message_id: Id, body: MessagePatch, user: CurrentUser, session: SessionDep
 ) -> MessageOut:
     return messages.edit(session, user, message_id, body)
 
 
 @router.delete("/messages/{message_id}")
-def cancel_message(message_id: int, user: CurrentUser, session: SessionDep) -> MessageOut:
+def cancel_message(message_id: Id, user: CurrentUser, session: SessionDep) -> MessageOut:
     return messages.cancel(session, user, message_id)

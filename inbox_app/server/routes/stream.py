@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sse_starlette import EventSourceResponse
 
+from inbox_app.server.deps import Offset
 from inbox_app.server.errors import NotAuthenticated, Unavailable
 from inbox_app.server.services import auth
 from inbox_app.server.stream import Viewer
@@ -43,8 +44,8 @@ def stream_viewer(
 async def stream(
     request: Request,
     viewer: Annotated[Viewer, Depends(stream_viewer)],
-    last_event_id_header: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
-    last_event_id: Annotated[int | None, Query(ge=0)] = None,
+    last_event_id_header: Annotated[Offset | None, Header(alias="Last-Event-ID")] = None,
+    last_event_id: Offset | None = None,
 ) -> EventSourceResponse:
     broker = getattr(request.app.state, "broker", None)
     if broker is None:

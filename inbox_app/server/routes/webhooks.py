@@ -8,8 +8,10 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from twilio.request_validator import RequestValidator
 
-from inbox_app.server.deps import SessionDep, SettingsDep
+from inbox_app.server.config import Settings
+from inbox_app.server.deps import NUL, SessionDep, SettingsDep
 from inbox_app.server.errors import InboxError, PayloadTooLarge
 from inbox_app.server.services import inbound
 
@@ -58,11 +60,30 @@ def _twiml(text: str) -> Response:
     return Response(content=text, media_type="application/xml")
 
 
+def without_nul(settings: Settings, path: str, form: TwilioForm) -> TwilioForm:
+    """The form with NUL characters stripped (PostgreSQL text cannot hold them).
+
+    The carrier must still get its 200, so NULs are dropped rather than refused. The signature
+    is checked on the form as sent (403 otherwise); the cleaned form is then signed again with
+    the same key, for the service's own check.
+    """
+    if not any(NUL in key or NUL in value for key, value in form.params.items()):
+        return form
+    inbound.check_signature(settings, path, form.params, form.signature)
+    params = {key.replace(NUL, ""): value.replace(NUL, "") for key, value in form.params.items()}
+    signature = RequestValidator(settings.webhook_token).compute_signature(
+        settings.public_url + path, params
+    )
+    return TwilioForm(params, signature)
+
+
 @router.post("/messages", response_class=Response)
 def inbound_message(form: TwilioFormDep, session: SessionDep, settings: SettingsDep) -> Response:
+    form = without_nul(settings, inbound.MESSAGES_PATH, form)
     return _twiml(inbound.receive_webhook(session, settings, form.params, form.signature))
 
 
 @router.post("/status", response_class=Response)
 def status_callback(form: TwilioFormDep, session: SessionDep, settings: SettingsDep) -> Response:
+    form = without_nul(settings, inbound.STATUS_PATH, form)
     return _twiml(inbound.status_webhook(session, settings, form.params, form.signature))

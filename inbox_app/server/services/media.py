@@ -241,7 +241,9 @@ def _download(client: httpx.Client, settings: Settings, url: str, deadline: floa
     first = _origin(current)
     auth = None
     if settings.twilio_account_sid and settings.twilio_auth_token:
-        auth = httpx.BasicAuth(settings.twilio_account_sid, settings.twilio_auth_token)
+        auth = httpx.BasicAuth(
+            settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value()
+        )
     for _hop in range(MAX_REDIRECTS + 1):
         # Credentials go only to the origin Twilio gave us, never to where it redirects.
         hop_auth = auth if _origin(current) == first else None
@@ -486,7 +488,9 @@ def file_for(
 
 
 def _public_token(settings: Settings, media_id: int) -> str:
-    key = (settings.secret_key or settings.webhook_token).encode()
+    # INBOX_SECRET_KEY, else the webhook key (the auth token, or the install's random secret).
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    key = (secret or settings.webhook_token).encode()
     return hmac.new(key, f"media:{media_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 

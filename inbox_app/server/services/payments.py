@@ -142,7 +142,8 @@ class StripeGateway:
 
 def make_gateway(settings: Settings) -> Gateway:
     if settings.payment_mode is PaymentMode.STRIPE:
-        return StripeGateway(settings.stripe_api_key or "", settings.stripe_api_base)
+        key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else ""
+        return StripeGateway(key, settings.stripe_api_base)
     return InvoiceGateway()
 
 
