@@ -6,10 +6,11 @@ The row is the source of truth (reconnect with Last-Event-ID replays from it); t
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from inbox_app.models import tables as t
@@ -25,14 +26,63 @@ def publish(
     row = t.StreamEvent(firm_id=firm_id, user_id=user_id, kind=kind, payload=payload)
     session.add(row)
     session.flush()
+    session.info[_PENDING] = True
+    return row
+
+
+class Draft(NamedTuple):
+    """A stream event to be written by `publish_all`."""
+
+    firm_id: int
+    kind: str
+    payload: dict[str, Any]
+    user_id: int | None = None
+
+
+def publish_all(session: Session, drafts: Sequence[Draft]) -> None:
+    """`publish` for several events at once: one INSERT, in the order given (the ids follow it)."""
+    if not drafts:
+        return
+    now = t.utcnow()
+    session.connection().execute(
+        _INSERT_EVENT,
+        [
+            {
+                "firm_id": d.firm_id,
+                "user_id": d.user_id,
+                "kind": d.kind,
+                "payload": d.payload,
+                "created_at": now,
+            }
+            for d in drafts
+        ],
+    )
+    session.info[_PENDING] = True
+
+
+_INSERT_EVENT = insert(t.StreamEvent.__table__)
+
+
+def publish_many(
+    session: Session, firm_id: int, kind: str, payloads: Sequence[dict[str, Any]]
+) -> None:
+    """`publish` for many payloads of one kind in one statement (a bulk resync touches 10^4)."""
+    if not payloads:
+        return
+    now = t.utcnow()
+    session.execute(
+        insert(t.StreamEvent.__table__),
+        [
+            {"firm_id": firm_id, "user_id": None, "kind": kind, "payload": p, "created_at": now}
+            for p in payloads
+        ],
+    )
     if session.get_bind().dialect.name == "postgresql":
-        # Delivered by PostgreSQL only if and when this transaction commits.
         session.execute(
             text("SELECT pg_notify(:channel, :payload)"),
             {"channel": CHANNEL, "payload": str(firm_id)},
         )
     session.info[_PENDING] = True
-    return row
 
 
 _listeners: list = []
@@ -46,6 +96,14 @@ def on_commit(callback) -> None:
 def remove_listener(callback) -> None:
     if callback in _listeners:
         _listeners.remove(callback)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.info.get(_PENDING) and session.get_bind().dialect.name == "postgresql":
+        # One NOTIFY per transaction, however many events it wrote; PostgreSQL delivers it only
+        # if and when the commit lands. The listeners only need the wake-up, not the payload.
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
 
 @sa_event.listens_for(Session, "after_commit")

@@ -29,10 +29,9 @@ from inbox_app.server.errors import Invalid, NotFound
 from inbox_app.server.services import consent, events, views
 
 EVENT_STATUSES = ("scheduled", "confirmed", "continued", "completed", "canceled")
-# Up to this many changed reminders, each gets its own message.created / message.updated event.
+# Up to this many changed reminders, each gets its own message.created / message.updated event;
+# beyond, the one conversation.updated per thread (with reminders_changed) is what announces them.
 PUBLISH_EACH_LIMIT = 50
-# Up to this many touched threads, each gets conversation.updated; beyond, one summary event.
-PUBLISH_CONVERSATIONS_LIMIT = 200
 # Error code of a reminder generated longer than the firm's segment cap: kept, never sent.
 TOO_LONG = "too_long"
 # From this many events in one resync, bulk-work measures kick in.
@@ -91,26 +90,34 @@ def _check_event_fields(
     firm_id: int,
     client_id: int,
     fields: dict,
+    seen: dict[tuple[str, int], int | None] | None = None,
 ) -> None:
-    """Refuse a naive time, an unknown status, and a matter or flow that is not the firm's."""
+    """Refuse a naive time, an unknown status, and a matter or flow that is not the firm's.
+
+    `seen` remembers matters (their client) and flows already looked up, for a batch of events.
+    """
     starts_at = fields.get("starts_at")
     if starts_at is not None and (starts_at.tzinfo is None or starts_at.utcoffset() is None):
         raise Invalid("starts_at needs a time zone offset, for example 2026-12-01T09:00:00-05:00.")
     status = fields.get("status")
     if "status" in fields and status not in EVENT_STATUSES:
         raise Invalid(f"Unknown event status {status!r}; use one of {', '.join(EVENT_STATUSES)}.")
+    seen = {} if seen is None else seen
     matter_id = fields.get("matter_id")
     if matter_id is not None:
-        matter = session.get(t.Matter, matter_id)
-        if matter is None or matter.firm_id != firm_id:
-            raise NotFound(f"There is no matter {matter_id}.")
-        if matter.client_id != client_id:
+        if ("matter", matter_id) not in seen:
+            matter = session.get(t.Matter, matter_id)
+            if matter is None or matter.firm_id != firm_id:
+                raise NotFound(f"There is no matter {matter_id}.")
+            seen[("matter", matter_id)] = matter.client_id
+        if seen[("matter", matter_id)] != client_id:
             raise Invalid(f"Matter {matter_id} belongs to another client than this event's.")
     flow_id = fields.get("flow_id")
-    if flow_id is not None:
+    if flow_id is not None and ("flow", flow_id) not in seen:
         flow = session.get(t.Flow, flow_id)
         if flow is None or flow.firm_id != firm_id:
             raise NotFound(f"There is no flow {flow_id}.")
+        seen[("flow", flow_id)] = None
 
 
 def create_event(session: Session, user: t.User, body: EventIn) -> EventOut:
@@ -161,21 +168,51 @@ def list_events(
 
 def update_event(session: Session, user: t.User, event_id: int, patch: EventPatch) -> EventOut:
     """Change an event and resync its reminders; canceling it cancels the unsent ones."""
-    fields = patch.model_dump(exclude_unset=True)
-    for required in ("starts_at", "status"):
-        if required in fields and fields[required] is None:
-            raise Invalid(f"{required} cannot be cleared.")
+    return update_events(session, user, [(event_id, patch)])[0]
+
+
+def update_events(
+    session: Session, user: t.User, changes: Sequence[tuple[int, EventPatch]]
+) -> list[EventOut]:
+    """Change several events in one transaction, then resync them together (as update_event).
+
+    Any bad change refuses the whole batch and changes nothing.
+    """
+    parsed: list[tuple[int, dict]] = []
+    for event_id, patch in changes:
+        fields = patch.model_dump(exclude_unset=True)
+        for required in ("starts_at", "status"):
+            if required in fields and fields[required] is None:
+                raise Invalid(f"{required} cannot be cleared.")
+        parsed.append((event_id, fields))
     with session.begin():
-        event = _event_in(session, user.firm_id, event_id)
-        _check_event_fields(session, user.firm_id, event.client_id, fields)
-        for name, value in fields.items():
-            setattr(event, name, value)
+        found: dict[int, t.Event] = {}
+        for chunk in _chunks(sorted({event_id for event_id, _ in parsed})):
+            for event in session.scalars(
+                select(t.Event).where(t.Event.firm_id == user.firm_id, t.Event.id.in_(chunk))
+            ):
+                found[event.id] = event
+        changed: list[t.Event] = []
+        seen: dict[tuple[str, int], int | None] = {}
+        # Check every change before applying any, and flush once: not once per event.
+        with session.no_autoflush:
+            for event_id, fields in parsed:
+                event = found.get(event_id)
+                if event is None:
+                    raise NotFound(f"There is no event {event_id}.")
+                _check_event_fields(session, user.firm_id, event.client_id, fields, seen)
+                changed.append(event)
+            for event, (_, fields) in zip(changed, parsed, strict=True):
+                for name, value in fields.items():
+                    setattr(event, name, value)
         session.flush()
-        if event.status == "canceled":
-            cancel_reminders_in(session, user.firm_id, [event.id], "The event was canceled")
-        else:
-            sync_events_in(session, user.firm_id, [event.id])
-        return event_out(event)
+        canceled = [event.id for event in changed if event.status == "canceled"]
+        if canceled:
+            cancel_reminders_in(session, user.firm_id, canceled, "The event was canceled")
+        sync_events_in(
+            session, user.firm_id, [event.id for event in changed if event.status != "canceled"]
+        )
+        return [event_out(event) for event in changed]
 
 
 def delete_event(session: Session, user: t.User, event_id: int) -> None:
@@ -757,7 +794,12 @@ def _announce(
     touched: dict[int, list[int]],
     result: SyncResult,
 ) -> None:
-    """Stream events for a resync: per message when few, per thread, or one summary when many."""
+    """Stream events for a resync: per message when few; always one per touched thread.
+
+    Every thread whose reminders changed gets exactly one `conversation.updated` with
+    `reminders_changed: true` (and `removed_message_ids` when some went), written in one
+    statement however many there are: a client reloads that thread if it has it open.
+    """
     if not touched:
         return
     if result.created + result.updated <= PUBLISH_EACH_LIMIT:
@@ -772,24 +814,13 @@ def _announce(
             )
             for message in messages:
                 views.publish_message(session, message, kind)
-    if len(touched) <= PUBLISH_CONVERSATIONS_LIMIT:
-        for conversation_id, removed in sorted(touched.items()):
-            payload: dict = {"id": conversation_id}
-            if removed:
-                payload["removed_message_ids"] = removed
-            events.publish(session, firm_id, "conversation.updated", payload)
-        return
-    events.publish(
-        session,
-        firm_id,
-        "reminders.synced",
-        {
-            "conversations": len(touched),
-            "created": result.created,
-            "updated": result.updated,
-            "deleted": result.deleted,
-        },
-    )
+    payloads = []
+    for conversation_id, removed in sorted(touched.items()):
+        payload: dict = {"id": conversation_id, "reminders_changed": True}
+        if removed:
+            payload["removed_message_ids"] = removed
+        payloads.append(payload)
+    events.publish_many(session, firm_id, "conversation.updated", payloads)
 
 
 def conversation_ids_in(
@@ -881,8 +912,9 @@ def cancel_reminders_in(
 ) -> list[int]:
     """Cancel (keep, mark `canceled`) the unsent, unclaimed reminders of these events."""
     canceled: list[int] = []
+    touched: dict[int, list[int]] = {}
     for chunk in _chunks(sorted(set(event_ids))):
-        canceled += session.scalars(
+        for row in session.execute(
             update(t.Message)
             .where(
                 t.Message.firm_id == firm_id,
@@ -891,19 +923,21 @@ def cancel_reminders_in(
                 _managed_clause(),
             )
             .values(status="canceled", error_text=reason, updated_at=t.utcnow())
-            .returning(t.Message.id)
+            .returning(t.Message.id, t.Message.conversation_id)
             .execution_options(synchronize_session=False)
-        )
+        ):
+            canceled.append(row.id)
+            touched.setdefault(row.conversation_id, [])
     if len(canceled) <= PUBLISH_EACH_LIMIT:
         messages = session.scalars(
             select(t.Message)
             .where(t.Message.id.in_(canceled))
+            .order_by(t.Message.id)
             .execution_options(populate_existing=True)
         )
         for message in messages:
             views.publish_message(session, message, "message.updated")
-    else:
-        events.publish(session, firm_id, "reminders.synced", {"canceled": len(canceled)})
+    _announce(session, firm_id, [], [], touched, SyncResult(updated=len(canceled)))
     return canceled
 
 
