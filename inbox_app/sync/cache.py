@@ -156,6 +156,12 @@ class LocalStore:
                 [(m.id, m.conversation_id, m.model_dump_json()) for m in messages],
             )
 
+    def delete_messages(self, message_ids: list[int]) -> None:
+        """Forget messages the server removed (e.g. reminders regenerated for a moved date)."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in message_ids])
+
     def message(self, message_id: int) -> MessageOut | None:
         row = self._db.execute("SELECT json FROM messages WHERE id = ?", (message_id,)).fetchone()
         return MessageOut.model_validate_json(row[0]) if row else None

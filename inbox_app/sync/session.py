@@ -55,6 +55,9 @@ class SyncClient(QObject):
       signed_out(): the session ended; the token is forgotten.
       conversations_changed(): reload the list (reconnect, bulk change).
       conversation_updated(int id): one conversation changed (fetch it again).
+      thread_changed(int id): many of its messages changed at once (reminders regenerated):
+        reload its messages if it is open.
+      messages_removed(int conversation_id, list[int] ids): the server removed these messages.
       conversation_deleted(int id): gone for good (blocked).
       message_received(MessageOut): a new message in any conversation (stream or own send).
       message_updated(MessageOut): a status or body change of a message.
@@ -69,6 +72,8 @@ class SyncClient(QObject):
     signed_out = Signal()
     conversations_changed = Signal()
     conversation_updated = Signal(int)
+    thread_changed = Signal(int)
+    messages_removed = Signal(int, list)
     conversation_deleted = Signal(int)
     message_received = Signal(object)
     message_updated = Signal(object)
@@ -264,34 +269,59 @@ class SyncClient(QObject):
             self.credits_changed.emit((await self.api.credits()).balance)
 
     def _handle(self, event: StreamEvent) -> None:
-        """Apply one stream event to the cache and tell the window."""
+        """Apply one stream event to the cache and tell the window.
+
+        Never raises: a newer server may send kinds or fields this client does not know, and
+        an exception here would drop the stream and replay the same event on reconnect.
+        """
         if self.store is not None and event.id:
             self.store.set_meta("last_event_id", event.id)
         data = event.data
         kind = event.kind
         try:
-            if kind in ("message.created", "message.updated"):
-                message = self._message_from(data)
-                if message is None:
-                    return
+            self._apply(kind, data)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            log.warning("ignored a malformed %s event: %r", kind, data)
+        except Exception:
+            log.exception("could not apply a %s event", kind)
+
+    def _apply(self, kind: str, data: dict[str, Any]) -> None:
+        if kind in ("message.created", "message.updated"):
+            message = self._message_from(data)
+            if message is not None:
                 if self.store is not None:
                     self.store.save_messages([message])
                 if kind == "message.created":
                     self.message_received.emit(message)
                 else:
                     self.message_updated.emit(message)
-            elif kind == "conversation.updated":
-                self.conversation_updated.emit(int(data["id"]))
-            elif kind == "conversation.deleted":
-                if self.store is not None:
-                    self.store.delete_conversation(int(data["id"]))
-                self.conversation_deleted.emit(int(data["id"]))
-            elif kind == "credits.changed":
-                self.credits_changed.emit(int(data["balance"]))
-            elif kind == "notification":
-                self.notify.emit(notification_from(data))
-        except (KeyError, TypeError, ValueError):
-            log.warning("ignored a malformed %s event: %r", kind, data)
+        elif kind == "conversation.updated":
+            conversation_id = int(data["id"])
+            self._removed(conversation_id, data)
+            if data.get("reminders_changed"):
+                self.thread_changed.emit(conversation_id)
+            self.conversation_updated.emit(conversation_id)
+            return
+        elif kind == "conversation.deleted":
+            if self.store is not None:
+                self.store.delete_conversation(int(data["id"]))
+            self.conversation_deleted.emit(int(data["id"]))
+        elif kind == "credits.changed":
+            self.credits_changed.emit(int(data["balance"]))
+        elif kind == "notification":
+            self.notify.emit(notification_from(data))
+        else:
+            log.debug("ignored a stream event of unknown kind %r", kind)
+        if data.get("removed_message_ids") and data.get("conversation_id") is not None:
+            self._removed(int(data["conversation_id"]), data)
+
+    def _removed(self, conversation_id: int, data: dict[str, Any]) -> None:
+        ids = [int(i) for i in data.get("removed_message_ids") or ()]
+        if not ids:
+            return
+        if self.store is not None:
+            self.store.delete_messages(ids)
+        self.messages_removed.emit(conversation_id, ids)
 
     def _message_from(self, data: dict[str, Any]) -> MessageOut | None:
         try:

@@ -81,6 +81,31 @@ class ComposeEdit(QPlainTextEdit):
         super().insertFromMimeData(source)
 
 
+def counter_text(text: str, *, has_images: bool = False) -> tuple[str, bool]:
+    """The live counter under a message being written, and whether it is over the limit.
+
+    Nothing written costs nothing: the credit appears once there is text or an image.
+    """
+    m = measure(text)
+    if m.segments > MAX_SEGMENTS:
+        return strings.OVER_LIMIT.format(segments=m.segments, max=MAX_SEGMENTS), True
+    if not text and not has_images:
+        return strings.COUNTER_EMPTY.format(max=MAX_SEGMENTS), False
+    credits = (
+        strings.CREDITS_ONE
+        if CREDITS_PER_MESSAGE == 1
+        else strings.CREDITS_N.format(n=CREDITS_PER_MESSAGE)
+    )
+    label = strings.COUNTER.format(
+        chars=m.characters,
+        segments=m.segments,
+        max=MAX_SEGMENTS,
+        encoding=str(m.encoding),
+        credits=credits,
+    )
+    return label, False
+
+
 def describe_findings(findings: list[Finding]) -> str:
     kinds = {f.kind for f in findings}
     names = []
@@ -223,24 +248,8 @@ class ComposeBox(QFrame):
     def update_counter(self) -> None:
         text = self.text()
         m = measure(text)
-        over = m.segments > MAX_SEGMENTS
-        if over:
-            self.counter.setText(strings.OVER_LIMIT.format(segments=m.segments, max=MAX_SEGMENTS))
-        else:
-            credits = (
-                strings.CREDITS_ONE
-                if CREDITS_PER_MESSAGE == 1
-                else strings.CREDITS_N.format(n=CREDITS_PER_MESSAGE)
-            )
-            self.counter.setText(
-                strings.COUNTER.format(
-                    chars=m.characters,
-                    segments=m.segments,
-                    max=MAX_SEGMENTS,
-                    encoding=str(m.encoding),
-                    credits=credits,
-                )
-            )
+        label, over = counter_text(text, has_images=bool(self.images()))
+        self.counter.setText(label)
         if self.counter.property("over") != over:
             self.counter.setProperty("over", over)
             self.counter.style().unpolish(self.counter)

@@ -138,11 +138,13 @@ class MainWindow(QMainWindow):
 
     Signals:
       thread_loaded(int conversation_id): a thread's first page is on screen.
+      thread_reloaded(int conversation_id): the open thread was fetched again (live change).
       list_loaded(): the conversation list was (re)loaded.
       signed_out(): the user signed out from this window.
     """
 
     thread_loaded = Signal(int)
+    thread_reloaded = Signal(int)
     list_loaded = Signal()
     signed_out = Signal()
 
@@ -497,6 +499,8 @@ class MainWindow(QMainWindow):
         s = self.sync
         s.conversations_changed.connect(self.refresh_list)
         s.conversation_updated.connect(self._mark_dirty)
+        s.thread_changed.connect(self._thread_changed)
+        s.messages_removed.connect(self._messages_removed)
         s.conversation_deleted.connect(self._conversation_deleted)
         s.message_received.connect(self._message_received)
         s.message_updated.connect(self._message_updated)
@@ -821,12 +825,52 @@ class MainWindow(QMainWindow):
     def _message_action(self, kind: str, message: MessageOut) -> None:
         if kind == "retry":
             self._spawn(self.sync.retry(message))
+        elif kind == "edit":
+            self.edit_scheduled(message)
         elif kind == "cancel":
             self._spawn(self.sync.cancel_message(message.id))
         elif kind == "discard":
             key = self._pending_keys.get(message.id)
             if key:
                 self.sync.discard_outbox(key)
+
+    def edit_scheduled(self, message: MessageOut) -> None:
+        """Change a scheduled message's text and/or time (the send-later dialog, with its text)."""
+        from inbox_app.ui.dialogs.send_later import SendLaterDialog
+
+        dialog = SendLaterDialog(
+            self, message.send_at, message.body, has_images=bool(message.media)
+        )
+        self.edit_dialog = dialog
+
+        def done(result: int) -> None:
+            self.edit_dialog = None
+            if result and dialog.send_at is not None:
+                body = dialog.body if dialog.body != message.body else None
+                old = message.send_at
+                moved = old is None or abs((dialog.send_at - old).total_seconds()) >= 60
+                if body is not None or moved:
+                    self._spawn(
+                        self._save_scheduled(message, body, dialog.send_at if moved else None)
+                    )
+            dialog.deleteLater()
+
+        dialog.finished.connect(done)
+        dialog.open()
+
+    async def _save_scheduled(
+        self, message: MessageOut, body: str | None, send_at: datetime | None
+    ) -> MessageOut | None:
+        try:
+            changed = await self.sync.edit_message(message.id, body, send_at)
+        except ApiError as exc:
+            # E.g. 409: the dispatcher claimed it meanwhile; the server says so in a sentence.
+            self.show_error(strings.EDIT_FAILED.format(detail=exc.detail))
+            with contextlib.suppress(ApiError):
+                await self._reload_thread(message.conversation_id)
+            return None
+        self.statusBar().showMessage(strings.SCHEDULED_CHANGED, 5000)
+        return changed
 
     # --- live updates ------------------------------------------------------------------------
 
@@ -840,6 +884,26 @@ class MainWindow(QMainWindow):
     def _message_updated(self, message: MessageOut) -> None:
         if message.conversation_id == self.current_id:
             self.thread_model.upsert(message)
+
+    def _thread_changed(self, conversation_id: int) -> None:
+        # Reminders were regenerated server-side (a date moved): the open thread reloads.
+        if conversation_id == self.current_id:
+            self._spawn(self._reload_thread(conversation_id))
+
+    def _messages_removed(self, conversation_id: int, message_ids: list) -> None:
+        if conversation_id == self.current_id:
+            self.thread_model.remove_ids(message_ids)
+
+    async def _reload_thread(self, conversation_id: int) -> None:
+        """Fetch the open thread's newest messages again and reconcile them with what is shown."""
+        if conversation_id != self.current_id:
+            return
+        # Reminders sit at the end of the thread; a page as deep as what is shown covers them.
+        limit = min(500, max(PAGE, self.thread_model.rowCount()))
+        page = await self.sync.messages(conversation_id, limit=limit)
+        if conversation_id == self.current_id:
+            self.thread_model.replace_newest(page.messages, page.has_more)
+            self.thread_reloaded.emit(conversation_id)
 
     def _outbox_changed(self, conversation_id: int) -> None:
         if conversation_id == self.current_id:

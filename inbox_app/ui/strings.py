@@ -59,6 +59,9 @@ STATUS = {
 SCHEDULED_FOR = tr("Scheduled for {when}")
 RETRY = tr("Retry")
 CANCEL_SCHEDULED = tr("Cancel")
+EDIT_SCHEDULED = tr("Edit")
+EDIT_FAILED = tr("Could not change the message: {detail}")
+SCHEDULED_CHANGED = tr("Scheduled message changed.")
 DISCARD = tr("Discard")
 REMINDER = tr("Reminder")
 FAILED_REASON = tr("Failed: {reason}")
@@ -86,6 +89,7 @@ SEND = tr("Send")
 SEND_LATER = tr("Send later…")
 ATTACH = tr("Attach images")
 COUNTER = tr("{chars} characters · {segments} of {max} segments · {encoding} · {credits}")
+COUNTER_EMPTY = tr("Up to {max} segments of 160 characters (70 with emoji)")
 CREDITS_ONE = tr("1 credit")
 CREDITS_N = tr("{n} credits")
 OVER_LIMIT = tr("Too long: {segments} segments, the most is {max}. Shorten the message.")
@@ -165,6 +169,11 @@ _TEXT = {
     "LATER_TOMORROW": "Tomorrow 9:00 AM",
     "LATER_MONDAY": "Monday 9:00 AM",
     "LATER_IN_PAST": "Pick a time in the future: that moment has already passed.",
+    "EDIT_TITLE": "Edit scheduled message",
+    "EDIT_TEXT": "Message",
+    "EDIT_SAVE": "Save changes",
+    "EDIT_EMPTY": "The message cannot be empty: cancel it instead.",
+    "EDIT_TOO_LONG": "The message is too long: shorten it before saving.",
     # block
     "BLOCK_TITLE": "Block this number?",
     "BLOCK_TEXT": "Block this number and delete the conversation?",

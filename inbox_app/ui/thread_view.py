@@ -223,6 +223,43 @@ class MessageListModel(QAbstractListModel):
         self.endInsertRows()
         self._header_maybe_changed(row + 1)
 
+    def remove_ids(self, message_ids) -> int:
+        """Drop messages the server removed; returns how many were here."""
+        removed = 0
+        for message_id in sorted(set(message_ids), reverse=True):
+            pos = bisect.bisect_left(self._ids, message_id)
+            if pos >= len(self._ids) or self._ids[pos] != message_id:
+                continue
+            if pos < self._first:
+                del self._messages[pos], self._ids[pos]
+                self._first -= 1
+            else:
+                row = pos - self._first
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._messages[pos], self._ids[pos]
+                self.endRemoveRows()
+                self._header_maybe_changed(row)
+            removed += 1
+        return removed
+
+    def replace_newest(self, messages: list[MessageOut], has_more: bool) -> None:
+        """The server's newest page again: update, add, and drop what it no longer has.
+
+        Loaded messages older than the page are kept (only the page's range is compared).
+        """
+        fresh = sorted(
+            (m for m in messages if m.conversation_id == self.conversation_id), key=lambda m: m.id
+        )
+        if has_more and fresh:
+            gone = [i for i in self._ids if i >= fresh[0].id]
+        else:
+            gone = list(self._ids)
+            self.has_more = has_more
+        keep = {m.id for m in fresh}
+        self.remove_ids([i for i in gone if i not in keep])
+        for m in fresh:
+            self.upsert(m)
+
     def set_pending(self, pending: list[MessageOut]) -> None:
         """Replace the outbox rows shown after the last message."""
         start = len(self._messages) - self._first
@@ -283,9 +320,17 @@ class BubbleLayout:
     text: QRect
     thumbs: list[tuple[QRect, MediaOut]] = field(default_factory=list)
     meta: QRect = field(default_factory=QRect)
-    action: QRect | None = None
-    action_kind: str | None = None
+    # The links after the status line: (rect, kind, label), e.g. "edit" and "cancel".
+    actions: list[tuple[QRect, str, str]] = field(default_factory=list)
     height: int = 0
+
+    @property
+    def action(self) -> QRect | None:
+        return self.actions[0][0] if self.actions else None
+
+    @property
+    def action_kind(self) -> str | None:
+        return self.actions[0][1] if self.actions else None
 
 
 HEADER_H = 34
@@ -329,8 +374,8 @@ def _tile_offsets(media: list[MediaOut]) -> list[tuple[QRect, MediaOut]]:
     ]
 
 
-def meta_text(m: MessageOut) -> tuple[str, str | None, str | None]:
-    """Text under a bubble, and the action link it offers (label, kind)."""
+def meta_text(m: MessageOut) -> tuple[str, list[tuple[str, str]]]:
+    """Text under a bubble, and the action links it offers: [(label, kind), …]."""
     t = message_time(m).strftime("%-I:%M %p")
     parts: list[str] = []
     if m.direction == "outbound":
@@ -344,12 +389,15 @@ def meta_text(m: MessageOut) -> tuple[str, str | None, str | None]:
                     when=_local(m.send_at).strftime("%a %b %-d, %-I:%M %p")
                 )
             )
-            return " · ".join(parts), strings.CANCEL_SCHEDULED, "cancel"
+            return " · ".join(parts), [
+                (strings.EDIT_SCHEDULED, "edit"),
+                (strings.CANCEL_SCHEDULED, "cancel"),
+            ]
         parts.append(t)
         if m.status in ("failed", "undelivered"):
             reason = m.error or strings.STATUS[m.status]
             parts.append(strings.FAILED_REASON.format(reason=reason))
-            return " · ".join(parts), strings.RETRY, "retry"
+            return " · ".join(parts), [(strings.RETRY, "retry")]
         if m.status == "held" and m.held_reason:
             parts.append(m.held_reason)
         else:
@@ -358,10 +406,10 @@ def meta_text(m: MessageOut) -> tuple[str, str | None, str | None]:
                 parts.append(label)
         if m.status == PENDING and m.error:
             parts.append(m.error)
-            return " · ".join(parts), strings.DISCARD, "discard"
+            return " · ".join(parts), [(strings.DISCARD, "discard")]
     else:
         parts.append(t)
-    return " · ".join(parts), None, None
+    return " · ".join(parts), []
 
 
 def compute_layout(
@@ -391,7 +439,7 @@ def compute_layout(
     grid_w = max((r.right() + 1 for r, _ in tiles), default=0)
     grid_h = max((r.bottom() + 1 for r, _ in tiles), default=0)
     content_w = max(text_size.width(), grid_w)
-    meta, action_label, action_kind = meta_text(m)
+    meta, links = meta_text(m)
     bubble_w = max(content_w + 2 * PAD_X, 48)
     thumbs_h = grid_h + (6 if tiles and m.body else 0)
     bubble_h = PAD_Y * 2 + thumbs_h + text_size.height()
@@ -406,17 +454,19 @@ def compute_layout(
     text = QRect(x + PAD_X, cy, bubble_w - 2 * PAD_X, text_size.height())
     y = bubble.bottom() + 1 + 3
     meta_w = mfm.horizontalAdvance(meta)
-    action = None
-    total_w = meta_w
-    if action_label:
-        link_font = QFont(meta_font)
-        link_font.setWeight(QFont.Weight.DemiBold)
-        action_w = QFontMetrics(link_font).horizontalAdvance(action_label) + 2
-        total_w += 10 + action_w
+    link_font = QFont(meta_font)
+    link_font.setWeight(QFont.Weight.DemiBold)
+    lfm = QFontMetrics(link_font)
+    link_ws = [lfm.horizontalAdvance(label) + 2 for label, _kind in links]
+    total_w = meta_w + sum(10 + w for w in link_ws)
     mx = left + width - MARGIN_X - total_w if outgoing else left + MARGIN_X + 4
     meta_rect = QRect(mx, y, meta_w, META_H)
-    if action_label:
-        action = QRect(meta_rect.right() + 10, y, action_w, META_H)
+    actions = []
+    ax = meta_rect.right() + 1
+    for (label, kind), w in zip(links, link_ws, strict=True):
+        rect = QRect(ax + 10, y, w, META_H)
+        actions.append((rect, kind, label))
+        ax = rect.right() + 1
     y += META_H + GAP_Y
     return BubbleLayout(
         header=header,
@@ -424,8 +474,7 @@ def compute_layout(
         text=text,
         thumbs=thumbs,
         meta=meta_rect,
-        action=action,
-        action_kind=action_kind,
+        actions=actions,
         height=y - top,
     )
 
@@ -441,7 +490,7 @@ class MessageDelegate(QStyledItemDelegate):
         header = bool(index.data(MessageListModel.DayHeaderRole))
         model = index.model()
         cache = getattr(model, "size_cache", None)
-        key = (m.id, m.status, len(m.body), m.error, width, header)
+        key = (m.id, m.status, m.body, m.error, width, header)
         if cache is not None and key in cache:
             return QSize(width, cache[key])
         height = compute_layout(m, width, option.font, header).height
@@ -532,16 +581,17 @@ class MessageDelegate(QStyledItemDelegate):
                 lay.text, int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft), m.body
             )
 
-        meta, action_label, _kind = meta_text(m)
+        meta, _links = meta_text(m)
         painter.setFont(meta_font)
         painter.setPen(t.color("danger") if failed else t.color("faint"))
         painter.drawText(lay.meta, Qt.AlignmentFlag.AlignVCenter, meta)
-        if lay.action is not None and action_label:
+        if lay.actions:
             link_font = QFont(meta_font)
             link_font.setWeight(QFont.Weight.DemiBold)
             painter.setFont(link_font)
             painter.setPen(t.color("accent"))
-            painter.drawText(lay.action, Qt.AlignmentFlag.AlignVCenter, action_label)
+            for rect, _kind, label in lay.actions:
+                painter.drawText(rect, Qt.AlignmentFlag.AlignVCenter, label)
         painter.restore()
 
     def hit(self, option: QStyleOptionViewItem, index: _Index, pos: QPoint):
@@ -555,8 +605,9 @@ class MessageDelegate(QStyledItemDelegate):
         for thumb_rect, media in lay.thumbs:
             if thumb_rect.contains(pos):
                 return ("media", media)
-        if lay.action is not None and lay.action.adjusted(-4, -4, 4, 4).contains(pos):
-            return (lay.action_kind, m)
+        for rect, kind, _label in lay.actions:
+            if rect.adjusted(-4, -4, 4, 4).contains(pos):
+                return (kind, m)
         return None
 
 
@@ -566,7 +617,7 @@ class MessageView(QListView):
     Signals:
       older_wanted(): the user reached the top; reveal or fetch older messages.
       media_clicked(int media_id): a thumbnail was clicked.
-      action_clicked(str kind, MessageOut): "retry", "cancel" or "discard" under a bubble.
+      action_clicked(str kind, MessageOut): "retry", "edit", "cancel" or "discard" under a bubble.
     """
 
     older_wanted = Signal()

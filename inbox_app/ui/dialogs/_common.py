@@ -24,11 +24,11 @@ def dialog_style() -> str:
     """The dialogs' look in the current theme's colours (light or dark)."""
     t = theme.current()
     return f"""
-QLineEdit {{
+QLineEdit, QPlainTextEdit {{
     background: {t.raised}; border: 1px solid {t.border}; border-radius: 6px; padding: 5px 8px;
     selection-background-color: {t.accent};
 }}
-QLineEdit:focus {{ border: 1px solid {t.accent}; }}
+QLineEdit:focus, QPlainTextEdit:focus {{ border: 1px solid {t.accent}; }}
 QSpinBox, QDateTimeEdit, QComboBox {{ min-height: 24px; }}
 QPushButton {{
     background: {t.raised}; color: {t.text}; border: 1px solid {t.border}; border-radius: 8px;

@@ -1,22 +1,28 @@
-"""Pick when a message goes out (or move a scheduled one): a local date and time in the future."""
+"""Pick when a message goes out, or edit a scheduled one (its text and time).
+
+The time is a local date and time in the future; edited text follows the compose box's
+counter rules (segments, encoding, the 10-segment limit).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import QDateTime
+from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (
     QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from inbox_app.ui import strings as S
+from inbox_app.ui.compose import counter_text
 from inbox_app.ui.dialogs._common import MUTED_STYLE, MessageLabel, dialog_style, mark_primary
 
 MORNING_HOUR = 9
@@ -33,16 +39,28 @@ def _to_qt(moment: datetime) -> QDateTime:
 class SendLaterDialog(QDialog):
     """`.send_at` (an aware datetime in this computer's zone) once accepted.
 
-    Pass `send_at` to edit an already scheduled message's time.
+    Pass `send_at` to start from an already scheduled message's time. Pass `body` to edit a
+    scheduled message: the dialog then also has its text (`.body` once accepted), with the
+    compose box's counter; `has_images` lets an image-only message have no text.
     """
 
-    def __init__(self, parent: QWidget | None = None, send_at: datetime | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        send_at: datetime | None = None,
+        body: str | None = None,
+        *,
+        has_images: bool = False,
+    ) -> None:
         super().__init__(parent)
         self.send_at: datetime | None = None
-        self.setObjectName("sendLaterDialog")
+        self.body: str | None = None
+        self.editing = body is not None
+        self._has_images = has_images
+        self.setObjectName("editScheduledDialog" if self.editing else "sendLaterDialog")
         self.setStyleSheet(dialog_style())
-        self.setWindowTitle(S.LATER_TITLE)
-        self.setMinimumWidth(380)
+        self.setWindowTitle(S.EDIT_TITLE if self.editing else S.LATER_TITLE)
+        self.setMinimumWidth(460 if self.editing else 380)
 
         start = send_at if send_at and send_at > _now() else self._next_morning(days=1)
         self.edit = QDateTimeEdit(_to_qt(start))
@@ -76,6 +94,23 @@ class SendLaterDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
+        self.body_edit: QPlainTextEdit | None = None
+        self.counter: QLabel | None = None
+        if self.editing:
+            self.schedule_button.setText(S.EDIT_SAVE)
+            self.body_edit = QPlainTextEdit()
+            self.body_edit.setObjectName("scheduledBodyEdit")
+            self.body_edit.setPlainText(body)
+            self.body_edit.setTabChangesFocus(True)
+            line = self.body_edit.fontMetrics().lineSpacing()
+            self.body_edit.setFixedHeight(line * 4 + 24)
+            self.counter = QLabel()
+            self.counter.setObjectName("scheduledCounter")
+            self.counter.setTextFormat(Qt.TextFormat.PlainText)
+            self.counter.setStyleSheet(MUTED_STYLE)
+            self.body_edit.textChanged.connect(self._update_counter)
+            self._update_counter()
+
         row = QHBoxLayout()
         row.addWidget(self.edit, 1)
         row.addWidget(zone)
@@ -85,6 +120,10 @@ class SendLaterDialog(QDialog):
         quick.addStretch(1)
 
         layout = QVBoxLayout(self)
+        if self.body_edit is not None:
+            layout.addWidget(QLabel(S.EDIT_TEXT))
+            layout.addWidget(self.body_edit)
+            layout.addWidget(self.counter, 0, Qt.AlignmentFlag.AlignRight)
         layout.addWidget(QLabel(S.LATER_WHEN))
         layout.addLayout(row)
         layout.addLayout(quick)
@@ -101,10 +140,28 @@ class SendLaterDialog(QDialog):
         seconds = self.edit.dateTime().toSecsSinceEpoch()
         return datetime.fromtimestamp(seconds).astimezone()
 
+    def text(self) -> str:
+        return self.body_edit.toPlainText() if self.body_edit is not None else ""
+
+    def _update_counter(self) -> None:
+        label, over = counter_text(self.text(), has_images=self._has_images)
+        self.counter.setText(label)
+        empty = not self.text().strip() and not self._has_images
+        self.schedule_button.setEnabled(not over and not empty)
+
     def accept(self) -> None:
         moment = self.chosen()
         if moment <= _now():
             self.error_label.show_error(S.LATER_IN_PAST)
             return
+        if self.editing:
+            _label, over = counter_text(self.text(), has_images=self._has_images)
+            if over:
+                self.error_label.show_error(S.EDIT_TOO_LONG)
+                return
+            if not self.text().strip() and not self._has_images:
+                self.error_label.show_error(S.EDIT_EMPTY)
+                return
+            self.body = self.text()
         self.send_at = moment
         super().accept()
