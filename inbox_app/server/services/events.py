@@ -63,28 +63,6 @@ def publish_all(session: Session, drafts: Sequence[Draft]) -> None:
 _INSERT_EVENT = insert(t.StreamEvent.__table__)
 
 
-def publish_many(
-    session: Session, firm_id: int, kind: str, payloads: Sequence[dict[str, Any]]
-) -> None:
-    """`publish` for many payloads of one kind in one statement (a bulk resync touches 10^4)."""
-    if not payloads:
-        return
-    now = t.utcnow()
-    session.execute(
-        insert(t.StreamEvent.__table__),
-        [
-            {"firm_id": firm_id, "user_id": None, "kind": kind, "payload": p, "created_at": now}
-            for p in payloads
-        ],
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT pg_notify(:channel, :payload)"),
-            {"channel": CHANNEL, "payload": str(firm_id)},
-        )
-    session.info[_PENDING] = True
-
-
 _listeners: list = []
 
 

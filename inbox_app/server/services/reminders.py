@@ -814,13 +814,13 @@ def _announce(
             )
             for message in messages:
                 views.publish_message(session, message, kind)
-    payloads = []
+    drafts = []
     for conversation_id, removed in sorted(touched.items()):
         payload: dict = {"id": conversation_id, "reminders_changed": True}
         if removed:
             payload["removed_message_ids"] = removed
-        payloads.append(payload)
-    events.publish_many(session, firm_id, "conversation.updated", payloads)
+        drafts.append(events.Draft(firm_id, "conversation.updated", payload))
+    events.publish_all(session, drafts)
 
 
 def conversation_ids_in(
