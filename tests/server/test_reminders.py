@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from inbox_app.models import tables as t
 from tests.harness import ACCOUNT_SID, post_webhook
+from tests.server.conftest import message_of, wait_until
 
 NEW_YORK = ZoneInfo("America/New_York")
 FIRST, SECOND, OPTED_OUT = "+12015550101", "+12015550102", "+12015550103"
@@ -306,3 +307,100 @@ def test_a_day_of_reminder_never_goes_after_the_hearing(admin, case):
     evening_before = datetime.combine(early.date() - timedelta(days=1), time(20, 30), NEW_YORK)
     assert evening_before in times
     assert datetime.combine(early.date(), time(8), NEW_YORK) not in times
+
+
+def test_reminders_go_out_through_the_dispatcher_using_credits_and_quiet_hours(live):
+    """Flow reminders are sent like any message: a credit each, held without, quiet hours kept."""
+    admin, server, fake = live.admin, live.server, live.fake
+    with server.app.state.sessionmaker() as session, session.begin():
+        # Any hour may send at first: this part is about credits.
+        session.execute(
+            update(t.Firm).values(quiet_start=time(0, 0), quiet_end=time(23, 59, 59, 999999))
+        )
+    client = admin.post("/api/v1/clients", json={"first_name": "Maria"}).json()
+    for number in (FIRST, SECOND):
+        admin.post(f"/api/v1/clients/{client['id']}/contacts", json={"phone": number})
+    flow = admin.post(
+        "/api/v1/flows",
+        json={
+            "name": "Court date",
+            "steps": [
+                {"offset_days": -7, "templates": {"en": EN}},
+                {"offset_days": -3, "templates": {"en": EN}},
+            ],
+        },
+    ).json()
+    event = admin.post(
+        "/api/v1/events",
+        json={
+            "client_id": client["id"],
+            "starts_at": _hearing().isoformat(),
+            "location": "Courtroom 4B",
+            "flow_id": flow["id"],
+        },
+    ).json()
+    scheduled = _scheduled(admin, event["id"])
+    assert len(scheduled) == 4 and fake.requests == []
+    first_step = sorted(
+        (m for m in scheduled if m["send_at"] == min(s["send_at"] for s in scheduled)),
+        key=lambda m: m["id"],
+    )
+    assert len(first_step) == 2  # one per contact
+    with server.app.state.sessionmaker() as session, session.begin():
+        session.execute(update(t.CreditBalance).values(balance=1))
+        # They fall due: the dispatcher (running) picks them up.
+        session.execute(
+            update(t.Message)
+            .where(t.Message.id.in_([m["id"] for m in first_step]))
+            .values(send_at=t.utcnow() - timedelta(minutes=1))
+        )
+
+    def status_of(message: dict) -> dict:
+        return message_of(admin, message["conversation_id"], message["id"])
+
+    wait_until(lambda: status_of(first_step[1])["status"] == "held")
+    sent = fake.wait_for(1)
+    assert sent[0].params["To"] == FIRST and "Courtroom 4B" in sent[0].params["Body"]
+    in_thread = wait_until(
+        lambda: status_of(first_step[0])["carrier_sid"] and status_of(first_step[0])
+    )
+    assert (in_thread["origin"], in_thread["event_id"]) == ("flow", event["id"])
+    assert in_thread["body"] == first_step[0]["body"]
+    held = status_of(first_step[1])
+    assert held["held_reason"] and held["origin"] == "flow"
+    assert admin.get("/api/v1/credits").json()["balance"] == 0
+
+    # Credits arrive: the held reminder goes out, one more credit spent.
+    response = admin.post("/api/v1/credits/top-up", json={"bundles": 1, "reference": "INV-1"})
+    assert response.status_code in (200, 201), response.text
+    assert fake.wait_for(2)[1].params["To"] == SECOND
+    wait_until(lambda: status_of(first_step[1])["carrier_sid"])
+    balance = admin.get("/api/v1/credits").json()["balance"]
+
+    # Quiet hours are the recipient's: a reminder due now in a quiet hour waits for the window.
+    hour = datetime.now(NEW_YORK).hour
+    window = (time(20), time(21)) if hour < 12 else (time(6), time(7))
+    with server.app.state.sessionmaker() as session, session.begin():
+        session.execute(update(t.Firm).values(quiet_start=window[0], quiet_end=window[1]))
+    later = next(
+        m
+        for m in scheduled
+        if m not in first_step and m["conversation_id"] == first_step[0]["conversation_id"]
+    )
+    with server.app.state.sessionmaker() as session, session.begin():
+        session.execute(
+            update(t.Message)
+            .where(t.Message.id == later["id"])
+            .values(send_at=t.utcnow() - timedelta(minutes=1))
+        )
+    moved = wait_until(
+        lambda: (
+            (m := status_of(later))["send_at"] != later["send_at"]
+            and datetime.fromisoformat(m["send_at"]) > datetime.now(NEW_YORK)
+            and m
+        )
+    )
+    assert moved["status"] == "scheduled"
+    assert datetime.fromisoformat(moved["send_at"]).astimezone(NEW_YORK).time() == window[0]
+    assert len(fake.requests) == 2
+    assert admin.get("/api/v1/credits").json()["balance"] == balance
