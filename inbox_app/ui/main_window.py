@@ -646,13 +646,15 @@ class MainWindow(QMainWindow):
         self.search_edit.selectAll()
 
     def eventFilter(self, watched, event) -> bool:
-        # Down from the search box walks into the list.
+        # Up/Down in the search box walk the (filtered) list; the focus stays in the box so
+        # the query can still be refined. (Moving the focus to the list would also make it
+        # select its first row on focus-in, one step too far.)
         if (
             watched is self.search_edit
             and event.type() == event.Type.KeyPress
             and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up)
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         ):
-            self.thread_list.setFocus(Qt.FocusReason.OtherFocusReason)
             self.step_thread(1 if event.key() == Qt.Key.Key_Down else -1)
             return True
         return super().eventFilter(watched, event)
