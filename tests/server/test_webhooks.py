@@ -20,6 +20,8 @@ from tests.server.conftest import (
     wait_until,
 )
 
+MESSAGES = "/webhooks/twilio/messages"
+
 
 def _count(server, model, *where) -> int:
     with server.app.state.sessionmaker() as session:
@@ -289,3 +291,65 @@ def test_simulate_inbound_command_posts_a_signed_text_with_an_image(
     assert [(m["status"], m["width"], m["height"]) for m in message["media"]] == [
         ("stored", 40, 30)
     ]
+
+
+def test_without_an_auth_token_webhooks_need_the_installs_own_secret(
+    db_url, tmp_path, monkeypatch, capsys
+):
+    import argparse
+    import stat
+
+    from inbox_app.server import config
+    from inbox_app.server.simulate import simulate_inbound
+    from tests.harness import free_port, make_settings, serve_in_thread
+
+    # On PostgreSQL the secret lives in the user data directory: keep it in this test's.
+    monkeypatch.setattr(config, "data_dir", lambda: tmp_path)
+    port = free_port()
+    settings = make_settings(db_url, tmp_path, port, twilio_auth_token=None)
+    with serve_in_thread(settings) as running:
+        make_user(running, "alice", admin=True)
+        admin = login(running, "alice")
+        params = {
+            "MessageSid": "SM" + uuid.uuid4().hex,
+            "From": CLIENT,
+            "To": "+12015550100",
+            "Body": "hi",
+        }
+        # The key every install used to share no longer opens the door.
+        old = post_webhook(running.base_url, MESSAGES, params, token="simulate-auth-token")
+        assert old.status_code == 403
+        assert _count(running, t.Message) == 0
+
+        secret_file = settings.state_dir / config.SECRET_FILE
+        assert secret_file.parent == tmp_path
+        assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+        secret = secret_file.read_text().strip()
+        assert len(secret) >= 32 and settings.webhook_token == secret
+        assert post_webhook(running.base_url, MESSAGES, params, token=secret).status_code == 200
+
+        # `simulate-inbound` with the same settings finds the same secret and is let in.
+        for name, value in {
+            "INBOX_DATABASE_URL": db_url,
+            "INBOX_PUBLIC_URL": settings.public_url,
+            "INBOX_MEDIA_DIR": str(settings.effective_media_dir),
+        }.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("INBOX_TWILIO_AUTH_TOKEN", raising=False)
+        monkeypatch.delenv("INBOX_SECRET_KEY", raising=False)
+        args = argparse.Namespace(from_=CLIENT, to=None, body="again", media=[], server=None)
+        assert simulate_inbound(args) == 0, capsys.readouterr().err
+        [conversation] = admin.get("/api/v1/conversations").json()
+        page = admin.get(f"/api/v1/conversations/{conversation['id']}/messages").json()
+        assert [m["body"] for m in page["messages"]] == ["hi", "again"]
+
+
+def test_install_secret_is_made_once_and_shared(tmp_path):
+    from inbox_app.server import config
+
+    path = tmp_path / "data" / config.SECRET_FILE
+    first = config.install_secret(path)
+    config._install_secrets.clear()  # as a second process would: read from the file
+    assert config.install_secret(path) == first
+    assert config.install_secret(tmp_path / "other" / config.SECRET_FILE) != first
+    assert [p.name for p in path.parent.iterdir()] == [config.SECRET_FILE]  # no temp left over
