@@ -40,16 +40,29 @@ async def _wait_for(condition, timeout: float) -> bool:
     return condition()
 
 
-async def save_screenshot(window, path: Path, conversation_id: int | None) -> None:
-    """Open a thread (with images when given), wait for messages and thumbnails, save a PNG."""
+class ScreenshotFailed(Exception):
+    """The window's data did not load in time; no (empty) screenshot was saved."""
+
+
+async def save_screenshot(
+    window, path: Path, conversation_id: int | None, timeout: float = 20.0
+) -> None:
+    """Open a thread (with images when given), wait for messages and thumbnails, save a PNG.
+
+    Raises ScreenshotFailed, writing nothing, when any of those waits times out.
+    """
     window.resize(1280, 800)
-    await _wait_for(lambda: window.list_model.rowCount() > 0, 20)
+    if not await _wait_for(lambda: window.list_model.rowCount() > 0, timeout):
+        raise ScreenshotFailed(f"the conversation list was still empty after {timeout:g} s")
     if conversation_id is not None and window.list_model.row_of(conversation_id) >= 0:
         window.select_conversation(conversation_id)
     else:
         window.step_thread(1)
     model = window.thread_model
-    await _wait_for(lambda: model.rowCount() > 0 and model.conversation_id is not None, 20)
+    if not await _wait_for(
+        lambda: model.rowCount() > 0 and model.conversation_id is not None, timeout
+    ):
+        raise ScreenshotFailed(f"the thread's messages did not load within {timeout:g} s")
 
     def thumbnails_ready() -> bool:
         wanted = {
@@ -57,11 +70,12 @@ async def save_screenshot(window, path: Path, conversation_id: int | None) -> No
         }
         return all(model._pixmaps.get(media_id) is not None for media_id in wanted)
 
-    await _wait_for(thumbnails_ready, 15)
+    if not await _wait_for(thumbnails_ready, timeout):
+        raise ScreenshotFailed(f"the thread's images did not load within {timeout:g} s")
     await asyncio.sleep(0.3)  # one more paint with the last thumbnail
     path.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(path), "PNG"):
-        raise OSError(f"could not write {path}")
+        raise ScreenshotFailed(f"could not write {path}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,8 +114,13 @@ def main(argv: list[str] | None = None) -> int:
         if window is None:
             return 1
         if args.screenshot:
-            await save_screenshot(window, Path(args.screenshot), demo.showcase_conversation_id)
-            await sync.close()
+            try:
+                await save_screenshot(window, Path(args.screenshot), demo.showcase_conversation_id)
+            except ScreenshotFailed as exc:
+                print(f"inbox-app: no screenshot saved: {exc}", file=sys.stderr)
+                return 1
+            finally:
+                await sync.close()
             return 0
         closed = asyncio.get_running_loop().create_future()
         app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))

@@ -109,3 +109,17 @@ def test_inbound_texts_chime_until_switched_off_in_the_view_menu(server, window,
     assert player.last_method is None  # no sound
     assert not window.notifier.toast.isVisible()
     assert QSettings().value("notifications/enabled") in (False, "false")
+
+
+def test_a_screenshot_of_a_window_whose_data_never_loads_fails_and_writes_nothing(
+    window, tmp_path, run
+):
+    import pytest
+
+    from inbox_app.__main__ import ScreenshotFailed, save_screenshot
+
+    target = tmp_path / "empty.png"
+    with pytest.raises(ScreenshotFailed, match="conversation list was still empty"):
+        run(save_screenshot(window, target, None, timeout=0.2))
+    assert not target.exists()
+
