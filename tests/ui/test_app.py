@@ -122,4 +122,3 @@ def test_a_screenshot_of_a_window_whose_data_never_loads_fails_and_writes_nothin
     with pytest.raises(ScreenshotFailed, match="conversation list was still empty"):
         run(save_screenshot(window, target, None, timeout=0.2))
     assert not target.exists()
-
