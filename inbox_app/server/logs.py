@@ -20,9 +20,17 @@ QUIET = {
     # One line per outbound HTTP request, with its URL (media links carry access tokens).
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
+    # A line per migration plugin on every start.
+    "alembic.runtime.plugins": logging.WARNING,
 }
 # Attributes every LogRecord has; anything else was passed with `extra=` and is printed.
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# uvicorn's `color_message` repeats `msg` with terminal colours.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 def _quote(value: object) -> str:

@@ -75,3 +75,82 @@ def test_server_command_exits_with_the_message(tmp_path):
     assert result.returncode != 0
     assert "INBOX_SEND_MODE" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_log_lines_are_one_key_value_line_per_event_with_secrets_blanked():
+    import logging
+
+    from inbox_app.server.logs import REDACTED, KeyValueFormatter
+
+    formatter = KeyValueFormatter(secrets=["tok-0123456789abcdef"])
+    try:
+        raise ValueError("bad key tok-0123456789abcdef\nsecond line")
+    except ValueError:
+        import sys as _sys
+
+        exc_info = _sys.exc_info()
+    record = logging.LogRecord(
+        "inbox.server", logging.WARNING, __file__, 1, 'message %s said "%s"', (12, "x y"), exc_info
+    )
+    record.firm_id = 3
+    line = formatter.format(record)
+
+    assert "\n" not in line
+    assert line.startswith("ts=") and line.split()[0].endswith("Z")
+    assert ' level=warning logger=inbox.server msg="message 12 said \\"x y\\"" firm_id=3 ' in line
+    assert "tok-0123456789abcdef" not in line and REDACTED in line
+    assert 'exc="Traceback' in line and "\\nValueError: bad key" in line
+
+
+@pytest.mark.slow
+def test_server_logs_neither_bodies_nor_secrets_nor_twilio_request_details(tmp_path):
+    from inbox_app.server.db import make_engine, make_sessionmaker
+    from inbox_app.server.services.auth import create_user
+    from tests.conftest import PASSWORD, Api
+    from tests.fakes.twilio import FakeTwilio
+    from tests.harness import ACCOUNT_SID, AUTH_TOKEN, free_port, serve_in_process
+
+    port = free_port()
+    url = f"sqlite:///{tmp_path / 'inbox.db'}"
+    body = "Your plea hearing is sealed 4471"
+    with FakeTwilio() as fake:
+        env = {
+            "INBOX_DATABASE_URL": url,
+            "INBOX_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "INBOX_SEND_MODE": "live",
+            "INBOX_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "INBOX_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "INBOX_TWILIO_FROM": "+12015550100",
+            "INBOX_TWILIO_API_BASE": fake.url,
+            "INBOX_SEND_RATE_PER_SECOND": "0",
+            "HOME": str(tmp_path),
+        }
+        with serve_in_process(env, port) as process:
+            engine = make_engine(url)
+            with make_sessionmaker(engine)() as session:
+                create_user(session, "alice", PASSWORD, is_admin=True)
+            engine.dispose()
+            import httpx
+
+            base = f"http://127.0.0.1:{port}"
+            signed_in = httpx.post(
+                f"{base}/api/v1/auth/token",
+                json={"username": "alice", "password": PASSWORD},
+                timeout=15,
+            ).json()
+            api = Api(base, signed_in["access_token"], signed_in["user"])
+            conversation = api.post("/api/v1/conversations", json={"phone": "+12015550123"})
+            sent = api.post(
+                f"/api/v1/conversations/{conversation.json()['id']}/messages", json={"body": body}
+            )
+            assert sent.status_code == 201, sent.text
+            [request] = fake.wait_for(1)
+            assert request.params["Body"] == body
+        output = process.stdout.read()
+
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert any('msg="starting inbox-server"' in line for line in lines), output
+    assert all(line.startswith("ts=") and " level=" in line for line in lines), output
+    assert body not in output
+    assert AUTH_TOKEN not in output and signed_in["access_token"] not in output
+    assert "Twilio API Request" not in output
