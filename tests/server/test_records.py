@@ -261,3 +261,28 @@ def test_other_firms_records_are_404_and_bad_input_is_422_with_a_reason(server, 
     assert admin.get("/api/v1/events").json() == []
     assert admin.get("/api/v1/flows").json() == []
     assert [c["id"] for c in admin.get("/api/v1/contacts").json()] == [contact["id"]]
+
+
+def test_restore_is_refused_when_an_active_contact_already_has_the_number(admin):
+    maria = _client(admin)
+    old = admin.post(f"/api/v1/clients/{maria['id']}/contacts", json={"phone": "+12015550101"})
+    old = old.json()
+    assert admin.post(f"/api/v1/contacts/{old['id']}/archive").status_code == 200
+    new = admin.post(f"/api/v1/clients/{maria['id']}/contacts", json={"phone": "(201) 555-0101"})
+    assert new.status_code == 201, new.text
+    new = new.json()
+
+    response = admin.post(f"/api/v1/contacts/{old['id']}/restore")
+    assert response.status_code == 409, response.text
+    assert f"as contact {new['id']}" in response.json()["detail"]
+    assert admin.get(f"/api/v1/contacts/{old['id']}").json()["archived"] is True
+    profile = admin.get(f"/api/v1/clients/{maria['id']}").json()["contacts"]
+    assert [c["id"] for c in profile] == [new["id"]]
+
+    # Trashed the same way; once the other one is gone, restoring works.
+    admin.post(f"/api/v1/contacts/{old['id']}/trash")
+    assert admin.post(f"/api/v1/contacts/{old['id']}/restore").status_code == 409
+    admin.post(f"/api/v1/contacts/{new['id']}/archive")
+    restored = admin.post(f"/api/v1/contacts/{old['id']}/restore")
+    assert restored.status_code == 200
+    assert (restored.json()["archived"], restored.json()["trashed"]) == (False, False)

@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from inbox_app.models import tables as t
 from tests.harness import ACCOUNT_SID, post_webhook
@@ -404,3 +404,115 @@ def test_reminders_go_out_through_the_dispatcher_using_credits_and_quiet_hours(l
     assert datetime.fromisoformat(moved["send_at"]).astimezone(NEW_YORK).time() == window[0]
     assert len(fake.requests) == 2
     assert admin.get("/api/v1/credits").json()["balance"] == balance
+
+
+def _stream_after(server, last_id: int) -> list[tuple[str, dict]]:
+    with server.app.state.sessionmaker() as session:
+        rows = session.execute(
+            select(t.StreamEvent.kind, t.StreamEvent.payload)
+            .where(t.StreamEvent.id > last_id)
+            .order_by(t.StreamEvent.id)
+        ).all()
+    return [(row.kind, row.payload) for row in rows]
+
+
+def _last_stream_id(server) -> int:
+    with server.app.state.sessionmaker() as session:
+        return session.scalar(select(func.max(t.StreamEvent.id))) or 0
+
+
+def test_a_resync_announces_each_changed_thread_once_with_reminders_changed(server, admin, case):
+    threads = {_thread_of(admin, FIRST), _thread_of(admin, SECOND)}
+    mark = _last_stream_id(server)
+    moved = _hearing(days=11)
+    admin.patch(f"/api/v1/events/{case['event_id']}", json={"starts_at": moved.isoformat()})
+    kinds = _stream_after(server, mark)
+    assert (
+        sorted(kind for kind, _ in kinds) == ["conversation.updated"] * 2 + ["message.updated"] * 6
+    )
+    updated = [payload for kind, payload in kinds if kind == "conversation.updated"]
+    assert {p["id"] for p in updated} == threads and all(p["reminders_changed"] for p in updated)
+
+    for days in range(12, 20):  # 9 events: a language switch rewrites 54 reminders
+        admin.post(
+            "/api/v1/events",
+            json={
+                "client_id": case["client_id"],
+                "starts_at": _hearing(days=days).isoformat(),
+                "flow_id": case["flow"]["id"],
+            },
+        )
+    mark = _last_stream_id(server)
+    admin.patch(f"/api/v1/clients/{case['client_id']}", json={"language": "es"})
+    events = [(k, p) for k, p in _stream_after(server, mark) if p.get("reminders_changed")]
+    assert len(events) == 2 and {p["id"] for _, p in events} == threads
+    assert not [k for k, _ in _stream_after(server, mark) if k.startswith("message.")]
+    assert all(k != "reminders.synced" for k, _ in _stream_after(server, mark))
+
+    # Removed reminders are named, so a client can drop them from the open thread.
+    mark = _last_stream_id(server)
+    admin.post(f"/api/v1/contacts/{case['contacts'][SECOND]['id']}/archive")
+    removed = [p for k, p in _stream_after(server, mark) if p.get("reminders_changed")]
+    assert [p["id"] for p in removed] == [_thread_of(admin, SECOND)]
+    assert len(removed[0]["removed_message_ids"]) == 27
+
+
+def test_a_new_contact_gets_reminders_and_a_staff_opt_out_cancels_only_its_own(admin, case):
+    new = admin.post(
+        f"/api/v1/clients/{case['client_id']}/contacts", json={"phone": "+12015550105"}
+    )
+    assert new.status_code == 201, new.text
+    messages = _scheduled(admin, case["event_id"])
+    assert len(messages) == 9
+    thread = _thread_of(admin, "+12015550105")
+    own = [m for m in messages if m["conversation_id"] == thread]
+    assert len(own) == 3 and all("Maria" in m["body"] for m in own)
+
+    before = {m["id"]: m for m in messages}
+    response = admin.post(f"/api/v1/contacts/{case['contacts'][SECOND]['id']}/opt-out")
+    assert response.status_code == 200 and response.json()["opted_out"] is True
+    after = _reminders(admin, case["event_id"])
+    second_thread = _thread_of(admin, SECOND)
+    canceled = [m for m in after if m["status"] == "canceled"]
+    assert len(canceled) == 3 and {m["conversation_id"] for m in canceled} == {second_thread}
+    still = [m for m in after if m["status"] == "scheduled"]
+    assert len(still) == 6 and all(before[m["id"]] == m for m in still)
+    history = admin.get(f"/api/v1/contacts/{case['contacts'][SECOND]['id']}/consent").json()
+    assert [(h["source"], h["opted_in"]) for h in history][-1] == ("staff", False)
+
+
+def test_a_failing_resync_rolls_back_the_change_that_caused_it(server, admin, case, monkeypatch):
+    from inbox_app.server.errors import Invalid
+    from inbox_app.server.services import reminders
+
+    before = _reminders(admin, case["event_id"])
+    event_before = admin.get(f"/api/v1/events/{case['event_id']}").json()
+    mark = _last_stream_id(server)
+
+    def broken(*_args, **_kwargs):
+        # Raised after the change was flushed: the whole transaction must go.
+        raise Invalid("resync failed")
+
+    monkeypatch.setattr(reminders, "sync_events_in", broken)
+    moved = _hearing(days=12)
+    response = admin.patch(
+        f"/api/v1/events/{case['event_id']}", json={"starts_at": moved.isoformat()}
+    )
+    assert response.status_code == 422 and response.json()["detail"] == "resync failed"
+    response = admin.patch(f"/api/v1/clients/{case['client_id']}", json={"language": "es"})
+    assert response.status_code == 422
+    response = admin.post(
+        f"/api/v1/clients/{case['client_id']}/contacts", json={"phone": "+12015550105"}
+    )
+    assert response.status_code == 422
+    monkeypatch.undo()
+
+    assert admin.get(f"/api/v1/events/{case['event_id']}").json() == event_before
+    assert admin.get(f"/api/v1/clients/{case['client_id']}").json()["language"] == "en"
+    phones = [
+        c["phone"] for c in admin.get(f"/api/v1/clients/{case['client_id']}").json()["contacts"]
+    ]
+    assert "+12015550105" not in phones
+    assert admin.get("/api/v1/consent", params={"phone": "+12015550105"}).json() == []
+    assert _reminders(admin, case["event_id"]) == before
+    assert _stream_after(server, mark) == []

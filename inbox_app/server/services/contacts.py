@@ -67,16 +67,7 @@ def create_contact(session: Session, user: t.User, client_id: int, body: Contact
         client = session.get(t.Client, client_id)
         if client is None or client.firm_id != user.firm_id:
             raise NotFound(f"There is no client {client_id}.")
-        duplicate = session.scalar(
-            select(t.Contact.id).where(
-                t.Contact.client_id == client.id,
-                t.Contact.phone == number,
-                t.Contact.archived.is_(False),
-                t.Contact.trashed_at.is_(None),
-            )
-        )
-        if duplicate is not None:
-            raise Conflict(f"This client already has {number} as contact {duplicate}.")
+        _refuse_duplicate(session, client.id, number)
         opted_out = not invalid and consent.is_opted_out(session, user.firm_id, number)
         contact = t.Contact(
             firm_id=user.firm_id,
@@ -114,6 +105,24 @@ def create_contact(session: Session, user: t.User, client_id: int, body: Contact
                 )
         session.refresh(contact)
         return contact_out(contact)
+
+
+def _refuse_duplicate(
+    session: Session, client_id: int, number: str, but: int | None = None
+) -> None:
+    """409 when the client already has an active (not archived or trashed) contact `number`."""
+    query = select(t.Contact.id).where(
+        t.Contact.client_id == client_id,
+        t.Contact.phone == number,
+        t.Contact.archived.is_(False),
+        t.Contact.trashed_at.is_(None),
+    )
+    if but is not None:
+        query = query.where(t.Contact.id != but)
+    duplicate = session.scalar(query.limit(1))
+    if duplicate is not None:
+        restoring = f"Contact {but} cannot be restored: t" if but is not None else "T"
+        raise Conflict(f"{restoring}his client already has {number} as contact {duplicate}.")
 
 
 def _file_conversation(session: Session, firm_id: int, number: str, client_id: int) -> None:
@@ -244,7 +253,10 @@ def trash(session: Session, user: t.User, contact_id: int) -> ContactOut:
 
 
 def restore(session: Session, user: t.User, contact_id: int) -> ContactOut:
-    """Back on its client's profile (re-attached) and in reminders for upcoming events."""
+    """Back on its client's profile (re-attached) and in reminders for upcoming events.
+
+    Refused (409) when the client has meanwhile got an active contact with the same number.
+    """
     return _set_state(session, user, contact_id, archived=False, trashed_at=None)
 
 
@@ -253,6 +265,9 @@ def _set_state(session: Session, user: t.User, contact_id: int, **state: object)
         contact = contact_in(session, user.firm_id, contact_id)
         if contact.trashed_at is not None and state.get("trashed_at") is not None:
             return contact_out(contact)
+        is_restore = state.get("archived") is False and state.get("trashed_at", 0) is None
+        if is_restore and contact.client_id is not None:
+            _refuse_duplicate(session, contact.client_id, contact.phone, but=contact.id)
         for name, value in state.items():
             setattr(contact, name, value)
         session.flush()
