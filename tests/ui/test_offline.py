@@ -59,3 +59,39 @@ def test_offline_reply_waits_in_the_outbox_and_is_sent_once_after_restart(
     finally:
         restarted.server.force_exit = True
         restarted.stop()
+
+
+def test_events_missed_while_the_stream_was_down_arrive_on_reconnect(
+    server, admin, window, sync, qtbot, run
+):
+    conversation = compose(admin, MARIA)
+    inbound(server, MARIA, "Are we still on for Friday?")
+    qtbot.waitUntil(lambda: window.list_model.row_of(conversation["id"]) >= 0, timeout=5000)
+    window.select_conversation(conversation["id"])
+    qtbot.waitUntil(lambda: len(window.thread_model.messages()) == 1, timeout=5000)
+    seen = sync.store.get_meta("last_event_id")
+    assert seen
+
+    run(sync.stop())  # the live stream is down; nothing else polls
+    inbound(server, MARIA, "Running 10 minutes late")
+    admin.post(f"/api/v1/conversations/{conversation['id']}/mute")
+    assert [m.body for m in window.thread_model.messages()] == ["Are we still on for Friday?"]
+
+    asked = []
+    stream = sync.api.stream
+
+    def recording_stream(last_event_id=None):
+        asked.append(last_event_id)
+        return stream(last_event_id)
+
+    sync.api.stream = recording_stream
+    sync.start()
+    qtbot.waitUntil(
+        lambda: (
+            [m.body for m in window.thread_model.messages()]
+            == ["Are we still on for Friday?", "Running 10 minutes late"]
+        ),
+        timeout=5000,
+    )
+    qtbot.waitUntil(lambda: window.current_conversation().muted, timeout=5000)
+    assert asked[0] == seen  # resumed after the last event it had, not from scratch
