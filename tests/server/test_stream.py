@@ -310,3 +310,82 @@ def test_a_lower_id_that_commits_late_is_delivered_in_id_order(tmp_path):
         assert drain() == [6]
     finally:
         engine.dispose()
+
+
+async def _next_of(
+    stream: StreamClient, kind: str, matches=lambda data: True, after: int = 0
+) -> Received:
+    """The first event of `kind` (whose data `matches`) from index `after` on, waiting for it."""
+    seen = after
+    while True:
+        await stream.wait_for(seen + 1)
+        for event in stream.events[seen:]:
+            if event.kind == kind and matches(event.data):
+                return event
+        seen = len(stream.events)
+
+
+async def test_real_operations_emit_their_events_on_the_wire(db_url, tmp_path):
+    """Webhook, status callback, read, archive, block and top-up, each seen on the stream."""
+    from tests.conftest import make_user
+    from tests.harness import free_port, make_settings, serve_in_thread
+    from tests.server.conftest import inbound, status
+
+    # The simulated carrier's own statuses would arrive later than this test runs: every
+    # message.updated seen here comes from the status callback the test posts.
+    settings = make_settings(db_url, tmp_path, free_port(), simulate_status_delay=60)
+    with serve_in_thread(settings) as running:
+        make_user(running, "alice", admin=True)
+        admin = await asyncio.to_thread(login, running, "alice")
+        async with StreamClient(running.base_url, admin.token) as stream:
+            answer = await asyncio.to_thread(inbound, running, "Is court still on?")
+            assert answer.status_code == 200
+            created = await _next_of(stream, "message.created")
+            assert created.data["body"] == "Is court still on?"
+            assert created.data["direction"] == "inbound"
+            cid = created.data["conversation_id"]
+
+            sent = await asyncio.to_thread(
+                admin.post, f"/api/v1/conversations/{cid}/messages", json={"body": "Yes, 10am"}
+            )
+            assert sent.status_code == 201, sent.text
+            handed_off = await _next_of(
+                stream,
+                "message.updated",
+                lambda d: d["id"] == sent.json()["id"] and d["carrier_sid"],
+            )
+            callback = await asyncio.to_thread(
+                status, running, handed_off.data["carrier_sid"], "delivered"
+            )
+            assert callback.status_code == 200
+            delivered = await _next_of(
+                stream, "message.updated", lambda d: d["status"] == "delivered"
+            )
+            assert delivered.data["id"] == sent.json()["id"]
+
+            # Read changes only my view: its event is for me. Archive changes everyone's.
+            for action, matches in (
+                ("read", lambda d: d["id"] == cid and not d["archived"]),
+                ("archive", lambda d: d["id"] == cid and d["archived"]),
+            ):
+                seen = len(stream.events)
+                answer = await asyncio.to_thread(
+                    admin.post, f"/api/v1/conversations/{cid}/{action}"
+                )
+                assert answer.status_code == 200, answer.text
+                await _next_of(stream, "conversation.updated", matches, after=seen)
+
+            seen = len(stream.events)
+            topped = await asyncio.to_thread(
+                admin.post,
+                "/api/v1/credits/top-up",
+                json={"bundles": 1, "reference": "INV-2026-0042"},
+            )
+            assert topped.status_code == 200, topped.text
+            balance = topped.json()["balance"]
+            await _next_of(stream, "credits.changed", lambda d: d["balance"] == balance, seen)
+
+            blocked = await asyncio.to_thread(admin.post, f"/api/v1/conversations/{cid}/block")
+            assert blocked.status_code == 204, blocked.text
+            deleted = await _next_of(stream, "conversation.deleted", after=seen)
+            assert deleted.data == {"id": cid}
