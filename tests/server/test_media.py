@@ -412,3 +412,45 @@ def test_simulator_uploads_become_media_urls_the_inbound_store_accepts(server, a
     assert (
         httpx.get(f"{server.base_url}/webhooks/simulator/media/../../inbox.db").status_code == 404
     )
+
+
+def test_inbound_webhook_with_off_host_and_non_image_media_stores_the_text(server, admin):
+    from tests.harness import post_webhook
+
+    with MediaHost() as stranger:
+        off_host = stranger.serve("/photo.jpg", jpeg())
+        pdf = media.upload_to_simulator(
+            server.settings, server.base_url, b"%PDF-1.4 retainer", "application/pdf"
+        )
+        fake_jpeg = media.upload_to_simulator(
+            server.settings, server.base_url, b"not really a picture", "image/jpeg"
+        )
+        params = {
+            "MessageSid": "MM" + "7" * 32,
+            "AccountSid": ACCOUNT_SID,
+            "From": "+12015550123",
+            "To": "+12015550100",
+            "Body": "Here are the papers",
+            "NumMedia": "3",
+            "MediaUrl0": off_host,
+            "MediaContentType0": "image/jpeg",
+            "MediaUrl1": pdf,
+            "MediaContentType1": "application/pdf",
+            "MediaUrl2": fake_jpeg,
+            "MediaContentType2": "image/jpeg",
+        }
+        response = post_webhook(server.base_url, "/webhooks/twilio/messages", params)
+
+        assert response.status_code == 200, response.text
+        assert "<Response" in response.text
+        assert stranger.requests == []
+    [conversation] = admin.get("/api/v1/conversations").json()
+    [message] = admin.get(f"/api/v1/conversations/{conversation['id']}/messages").json()["messages"]
+    assert message["body"] == "Here are the papers"
+    items = message["media"]
+    assert [m["status"] for m in items] == ["rejected"] * 3
+    assert "is not one of Twilio's media hosts" in items[0]["reject_reason"]
+    assert all(m["reject_reason"] for m in items)
+    with server.app.state.sessionmaker() as session:
+        rows = session.scalars(select(t.Media).order_by(t.Media.id)).all()
+        assert [r.path for r in rows] == [None, None, None]
