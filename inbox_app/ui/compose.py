@@ -62,7 +62,15 @@ class ComposeEdit(QPlainTextEdit):
     def _fit(self, *_args) -> None:
         # Grow with the text from one to six lines, then scroll.
         line = self.fontMetrics().lineSpacing()
-        lines = max(1, min(6, int(self.document().size().height())))
+        wanted = int(self.document().size().height())
+        lines = max(1, min(6, wanted))
+        # While the box is as tall as its text, no scrollbar: a transient one (shown before the
+        # height caught up) narrowed the text, re-wrapped it and then stayed.
+        self.setVerticalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+            if wanted <= 6
+            else Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        )
         frame = int(self.document().documentMargin() * 2) + self.frameWidth() * 2
         # 14: the stylesheet's vertical padding and border.
         self.setFixedHeight(lines * line + frame + 14)

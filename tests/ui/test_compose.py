@@ -92,3 +92,25 @@ def test_a_read_only_thread_cannot_send(box):
     box.set_text("hello")
     box.set_can_send(False)
     assert not box.send_button.isEnabled()
+
+
+def test_an_empty_box_claims_no_credit(box):
+    box.edit.clear()
+    assert "credit" not in box.counter.text()
+    assert box.counter.text() == "Up to 10 segments of 160 characters (70 with emoji)"
+    box.edit.setPlainText("Hi")
+    assert box.counter.text().endswith("· 1 credit")
+
+
+def test_two_lines_fit_without_a_scrollbar(box, qtbot):
+    box.resize(700, 160)
+    box.show()
+    qtbot.waitExposed(box)
+    line = box.edit.fontMetrics().lineSpacing()
+    one_line = box.edit.height()
+    box.set_text("word " * 60)  # wraps onto a few lines
+    qtbot.waitUntil(lambda: box.edit.height() > one_line + line)
+    assert box.edit.verticalScrollBar().maximum() == 0
+    assert not box.edit.verticalScrollBar().isVisible()
+    box.set_text("line\n" * 12)  # beyond six lines it scrolls
+    qtbot.waitUntil(lambda: box.edit.verticalScrollBar().maximum() > 0)

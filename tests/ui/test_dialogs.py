@@ -569,6 +569,16 @@ def test_admin_buys_bundles_with_a_reference_and_the_balance_rises(
     dialog.resize(760, 640)
     dialog.show()
     qtbot.waitExposed(dialog)
+    # The section heading sits on its card's left edge, just above it.
+    from PySide6.QtWidgets import QFrame, QLabel
+
+    heading = dialog.findChild(QLabel, "buyHeading").geometry()
+    card = dialog.findChild(QFrame, "buyBox").geometry()
+    assert heading.left() == card.left() and 0 <= card.top() - heading.bottom() < 16
+    # The last column ("When") keeps some room before the table's right edge.
+    table = dialog.ledger_table
+    text = table.fontMetrics().horizontalAdvance(table.item(0, 4).text())
+    assert table.horizontalHeader().sectionSize(4) - text >= 12
     dialog.grab().save(str(artifacts_dir / "top_up_dialog.png"))
 
 

@@ -114,6 +114,13 @@ def test_dark_palette_paints_the_window(window, qtbot, qapp, artifacts_dir, serv
         assert qapp.palette().window().color().lightness() < 60
         image = window.grab().toImage()
         assert image.pixelColor(900, 300).lightness() < 80  # the thread's background
+        # A notification card in the dark theme is dark too (it used to stay white).
+        window.notifier.player.command = []
+        window.notifier.show(conversation["id"], "Maria Lopez", "Running 10 minutes late")
+        toast = window.notifier.toast
+        qtbot.waitUntil(toast.isVisible)
+        card = toast.grab().toImage()
+        assert card.pixelColor(card.width() // 2, card.height() - 5).lightness() < 80
         window.grab().save(str(artifacts_dir / "main_window_dark.png"))
     finally:
         theme.apply(qapp, dark=False)

@@ -17,6 +17,7 @@ NOTE_STYLE = (
     " border-radius: 4px; padding: 6px 8px; }"
 )
 HEADING_STYLE = "QLabel { font-size: 15pt; font-weight: 600; }"
+SECTION_STYLE = "QLabel { font-size: 11pt; font-weight: 600; margin: 8px 0 0 0; padding: 0; }"
 MUTED_STYLE = "QLabel { color: #5f6b7a; }"
 
 

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QFrame,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -31,6 +30,7 @@ from inbox_app.ui import theme
 from inbox_app.ui.dialogs._common import (
     HEADING_STYLE,
     MUTED_STYLE,
+    SECTION_STYLE,
     MessageLabel,
     dialog_style,
     mark_primary,
@@ -124,10 +124,18 @@ class TopUpDialog(QDialog):
         self.auto_check: QCheckBox | None = None
         self.ledger_table: QTableWidget | None = None
         if is_admin:
+            # Each section: its heading, then its card, both on the dialog's left edge.
+            buy_heading = QLabel(S.TOPUP_BUY_HEADING)
+            buy_heading.setObjectName("buyHeading")
+            buy_heading.setStyleSheet(SECTION_STYLE)
+            buy_heading.setIndent(0)  # a styled label indents by half an "x" otherwise
+            layout.addWidget(buy_heading)
             layout.addWidget(self._build_buy_box())
             layout.addWidget(self.message)
             history = QLabel(S.TOPUP_LEDGER)
-            history.setStyleSheet("QLabel { font-weight: 600; margin-top: 6px; }")
+            history.setObjectName("historyHeading")
+            history.setStyleSheet(SECTION_STYLE)
+            history.setIndent(0)
             layout.addWidget(history)
             layout.addWidget(self._build_ledger(), 1)
         else:
@@ -149,9 +157,14 @@ class TopUpDialog(QDialog):
             changed.connect(self._balance_changed)
         self.loading = self.refresh()
 
-    def _build_buy_box(self) -> QGroupBox:
-        box = QGroupBox(S.TOPUP_BUY_HEADING)
+    def _build_buy_box(self) -> QFrame:
+        t = theme.current()
+        box = QFrame()
         box.setObjectName("buyBox")
+        box.setStyleSheet(
+            f"QFrame#buyBox {{ background: {t.raised}; border: 1px solid {t.border};"
+            " border-radius: 10px; }"
+        )
         self.bundles_spin = QSpinBox()
         self.bundles_spin.setObjectName("bundlesSpin")
         self.bundles_spin.setRange(1, MAX_BUNDLES)
@@ -190,6 +203,7 @@ class TopUpDialog(QDialog):
         buy_row.addWidget(self.reference_edit, 1)
         buy_row.addWidget(self.buy_button)
         form = QFormLayout(box)
+        form.setContentsMargins(18, 14, 18, 14)
         form.addRow(S.TOPUP_BUNDLES, bundles_row)
         form.addRow("", self.each_label)
         self.reference_caption = QLabel(S.TOPUP_REFERENCE)
@@ -218,6 +232,12 @@ class TopUpDialog(QDialog):
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setAlternatingRowColors(True)
         table.setShowGrid(False)
+        # Room on both sides of every cell, so "When" does not touch the table's right edge.
+        table.setStyleSheet("QTableWidget::item { padding: 4px 14px 4px 6px; }")
+        for column in (1, 2):  # numbers: right-aligned, their headings too
+            table.horizontalHeaderItem(column).setTextAlignment(
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            )
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
