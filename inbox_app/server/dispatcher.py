@@ -49,6 +49,9 @@ SEND_CONCURRENCY = 8
 RECORD_EVERY = 25
 RECORD_WAIT_SECONDS = 0.05
 MAX_ATTEMPTS = 5
+# The longest a carrier call may take (live.TIMEOUT_SECONDS, and a margin): a send starts only
+# while at least this much of its lease is left, else the lease is checked and renewed first.
+CARRIER_CALL_SECONDS = 20.0
 # Retry waits RETRY_BASE_SECONDS * 2^(attempt-1), at most RETRY_MAX_SECONDS.
 RETRY_BASE_SECONDS = 2.0
 RETRY_MAX_SECONDS = 300.0
@@ -68,6 +71,8 @@ class _Job:
     body: str
     media_urls: tuple[str, ...]
     status_callback: str | None
+    # time.monotonic() when the lease taken at claim time runs out.
+    lease_deadline: float
 
 
 @dataclass(slots=True)
@@ -83,6 +88,10 @@ class _Outcome:
 
 @dataclass
 class _Batch:
+    """A claimed batch in flight: its chains' futures and the answers they report."""
+
+    expected: int
+    futures: list = field(default_factory=list)
     outcomes: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
 
 
@@ -154,15 +163,30 @@ class Dispatcher:
     # --- one pass -----------------------------------------------------------------------------
 
     def dispatch_once(self) -> int:
-        """Claim what is due and send it; returns how many messages were acted on."""
+        """Claim what is due and send it, until nothing is; returns how many were acted on.
+
+        The next batch is claimed while the carrier calls of the current one are in flight;
+        batches do not overlap at the carrier, so one recipient's texts keep their order.
+        """
         with self._run_lock:
-            with self.sessionmaker() as session:
-                acted, jobs = self._claim(session)
-            if jobs:
-                self._send_batch(jobs)
-            return acted
+            acted_total = 0
+            flight: _Batch | None = None
+            while not self.stopping:
+                with self.sessionmaker() as session:
+                    acted, jobs = self._claim(session)
+                acted_total += acted
+                if flight is not None:
+                    self._finish(flight)
+                flight = self._start(jobs) if jobs else None
+                if acted < BATCH:
+                    break
+            if flight is not None:
+                self._finish(flight)
+            return acted_total
 
     def _claim(self, session: Session) -> tuple[int, list[_Job]]:
+        # Read before `now`, so the local deadline never outlasts the lease written below.
+        lease_deadline = time.monotonic() + self.settings.lease_seconds
         now = t.utcnow()
         m = t.Message
         due = or_(
@@ -183,7 +207,6 @@ class Dispatcher:
         )
         if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        jobs: list[_Job] = []
         with session.begin():
             rows = list(session.scalars(stmt))
             if not rows:
@@ -193,29 +216,52 @@ class Dispatcher:
                 select(m).where(m.id.in_([r.id for r in rows])).options(selectinload(m.media))
             ).all()
             reasons = _cancel_reasons(session, rows)
+            # Held here: the session's identity map alone would let them be collected and
+            # loaded again for every message.
+            firms = {
+                firm.id: firm
+                for firm in session.scalars(
+                    select(t.Firm).where(t.Firm.id.in_({m.firm_id for m in rows}))
+                )
+            }
+            ready: list[t.Message] = []
             for message in rows:
                 try:
                     with session.begin_nested():
-                        if self._settle_in(session, message, now, reasons.get(message.id)):
-                            jobs.append(self._job_in(session, message))
+                        if self._settle_in(session, message, now, reasons.get(message.id), firms):
+                            ready.append(message)
                 except Exception:
                     # One bad message must not hold up the others; look at it again later.
                     log.exception("message %s could not be claimed", message.id)
                     session.refresh(message)
                     message.next_attempt_at = now + timedelta(seconds=RETRY_MAX_SECONDS / 5)
+            leased = self._debit_in(session, ready, firms)
+            until = now + timedelta(seconds=self.settings.lease_seconds)
+            for message in leased:
+                message.status = "sending"
+                message.claimed_by = self.process_id
+                message.claimed_until = until
+                message.attempts = (message.attempts or 0) + 1
+                message.held_reason = None
+            _publish_messages(session, leased)
+            jobs = [self._job_in(firms[m.firm_id], m, lease_deadline) for m in leased]
         return len(rows), jobs
 
     def _settle_in(
-        self, session: Session, message: t.Message, now: datetime, reason: str | None
+        self,
+        session: Session,
+        message: t.Message,
+        now: datetime,
+        reason: str | None,
+        firms: dict[int, t.Firm],
     ) -> bool:
-        """Decide one due message at claim time; True when it is now leased to this process."""
+        """Decide one due message at claim time; True when it may be sent (credit aside)."""
         if message.status == "sending" and message.carrier_sid:
             # The carrier has it already: sending again would text the client twice.
             log.warning("lease of message %s expired after hand-off; not resent", message.id)
             message.claimed_by = None
             message.claimed_until = None
             return False
-        firm = session.get(t.Firm, message.firm_id)
         if reason:
             message.status = "canceled"
             message.error_text = reason
@@ -224,6 +270,7 @@ class Dispatcher:
             views.publish_message(session, message)
             return False
         if message.respects_quiet_hours:
+            firm = firms[message.firm_id]
             allowed = messages.quiet_adjusted(firm, message.to_number, now)
             if allowed - now > QUIET_SLACK:
                 message.status = "scheduled"
@@ -231,22 +278,40 @@ class Dispatcher:
                 message.claimed_by = message.claimed_until = None
                 views.publish_message(session, message)
                 return False
-        if not message.is_debited and not credits.ensure_credit_in(session, firm, message):
-            message.status = "held"
-            message.held_reason = credits.held_reason(session, firm)
-            message.claimed_by = message.claimed_until = None
-            views.publish_message(session, message)
-            return False
-        message.status = "sending"
-        message.claimed_by = self.process_id
-        message.claimed_until = now + timedelta(seconds=self.settings.lease_seconds)
-        message.attempts = (message.attempts or 0) + 1
-        message.held_reason = None
-        views.publish_message(session, message)
         return True
 
-    def _job_in(self, session: Session, message: t.Message) -> _Job:
-        firm = session.get(t.Firm, message.firm_id)
+    def _debit_in(
+        self, session: Session, ready: list[t.Message], firms: dict[int, t.Firm]
+    ) -> list[t.Message]:
+        """One credit per message: per firm in one UPDATE when the balance covers the batch,
+        else one at a time in id order (auto top-up, or `held` once credits run out)."""
+        by_firm: dict[int, list[t.Message]] = defaultdict(list)
+        for message in ready:
+            by_firm[message.firm_id].append(message)
+        leased: list[t.Message] = []
+        for firm_id, batch in by_firm.items():
+            if credits.try_debit_many_in(session, firm_id, batch):
+                leased.extend(batch)
+                continue
+            firm = firms[firm_id]
+            for message in batch:
+                try:
+                    with session.begin_nested():
+                        if message.is_debited or credits.ensure_credit_in(session, firm, message):
+                            leased.append(message)
+                            continue
+                        message.status = "held"
+                        message.held_reason = credits.held_reason(session, firm)
+                        message.claimed_by = message.claimed_until = None
+                        views.publish_message(session, message)
+                except Exception:
+                    log.exception("message %s could not be debited", message.id)
+                    session.refresh(message)
+                    message.next_attempt_at = t.utcnow() + timedelta(seconds=RETRY_MAX_SECONDS / 5)
+        leased.sort(key=lambda message: message.id)
+        return leased
+
+    def _job_in(self, firm: t.Firm, message: t.Message, lease_deadline: float) -> _Job:
         mode = self.mode_for(firm, message)
         from_ = message.from_number or messages.sender_number(firm, self.settings)
         if not from_ and mode == SendMode.SIMULATE.value:
@@ -263,6 +328,7 @@ class Dispatcher:
             body=message.body,
             media_urls=tuple(self._media_urls(message)),
             status_callback=status_callback,
+            lease_deadline=lease_deadline,
         )
 
     def _media_urls(self, message: t.Message) -> list[str]:
@@ -275,16 +341,21 @@ class Dispatcher:
 
     # --- sending a claimed batch --------------------------------------------------------------
 
-    def _send_batch(self, jobs: list[_Job]) -> None:
-        """Send every job, one task per recipient (in id order), recording answers in bulk."""
+    def _start(self, jobs: list[_Job]) -> _Batch:
+        """Hand a claimed batch to the pool: one task per recipient, in id order."""
         by_recipient: dict[str, list[_Job]] = defaultdict(list)
         for job in jobs:
             by_recipient[job.to].append(job)
-        batch = _Batch()
-        futures = [
+        batch = _Batch(expected=len(jobs))
+        batch.futures = [
             self._pool.submit(self._send_chain, chain, batch) for chain in by_recipient.values()
         ]
-        expected, recorded = len(jobs), 0
+        return batch
+
+    def _finish(self, batch: _Batch) -> None:
+        """Record the batch's answers as they come, a few per transaction, until all are in."""
+        futures = batch.futures
+        expected, recorded = batch.expected, 0
         pending: list[_Outcome] = []
         last_flush = time.monotonic()
         while recorded < expected:
@@ -333,7 +404,10 @@ class Dispatcher:
                 )
             carrier = self.carrier(job.mode)
             self._throttle(job.from_)
-            if not self._renew_lease(job.message_id):
+            if (
+                time.monotonic() + CARRIER_CALL_SECONDS >= job.lease_deadline
+                and not self._renew_lease(job.message_id)
+            ):
                 # Reclaimed by another process, canceled or deleted meanwhile: not ours to send.
                 log.info("message %s is no longer leased to this process; skipped", job.message_id)
                 return _Outcome(job)
@@ -348,7 +422,11 @@ class Dispatcher:
         return _Outcome(job, receipt=receipt)
 
     def _renew_lease(self, message_id: int) -> bool:
-        """Check, in one statement, that the lease is still ours and unexpired; extend it."""
+        """Check, in one statement, that the lease is still ours and unexpired; extend it.
+
+        Needed only when the claim's lease might run out before the carrier answers (a long
+        batch, a wait for the rate limit): until then nobody else may take the message.
+        """
         now = t.utcnow()
         m = t.Message
         with self.sessionmaker() as session, session.begin():
@@ -394,22 +472,26 @@ class Dispatcher:
                     .with_for_update()
                 )
             }
+            changed: list[t.Message] = []
             for outcome in acted:
                 message = rows.get(outcome.job.message_id)
                 if message is None:
                     log.warning(
                         "message %s was deleted while it was being sent", outcome.job.message_id
                     )
-                elif outcome.receipt is not None:
-                    self._receipt_in(session, message, outcome.receipt, outcome.job)
+                    continue
+                if outcome.receipt is not None:
+                    self._receipt_in(message, outcome.receipt, outcome.job)
                 elif message.claimed_by != self.process_id:
                     continue  # Another process owns it now; its answer counts.
                 elif outcome.error is not None:
                     self._failure_in(session, message, outcome.error)
                 else:
-                    self._defer_in(session, message, outcome.deferred_until)
+                    self._defer_in(message, outcome.deferred_until)
+                changed.append(message)
+            _publish_messages(session, sorted(changed, key=lambda message: message.id))
 
-    def _receipt_in(self, session: Session, message: t.Message, receipt: Receipt, job: _Job):
+    def _receipt_in(self, message: t.Message, receipt: Receipt, job: _Job) -> None:
         message.carrier_sid = receipt.sid
         message.simulated = job.mode == SendMode.SIMULATE.value
         message.from_number = job.from_
@@ -422,7 +504,6 @@ class Dispatcher:
             message.status = str(statuses.advance(message.status, reported))
         except statuses.UnknownCarrierStatus:
             pass
-        views.publish_message(session, message)
 
     def _failure_in(self, session: Session, message: t.Message, exc: CarrierError) -> None:
         message.claimed_by = message.claimed_until = None
@@ -443,15 +524,13 @@ class Dispatcher:
             message.next_attempt_at = None
             credits.refund_in(session, message, note=f"Refused by the carrier: {exc.message}")
             log.warning("message %s failed: %s (%s)", message.id, exc.message, exc.carrier_code)
-        views.publish_message(session, message)
 
-    def _defer_in(self, session: Session, message: t.Message, until: datetime | None) -> None:
+    def _defer_in(self, message: t.Message, until: datetime | None) -> None:
         # Not tried: back to the queue behind the earlier text, without spending an attempt.
         message.status = "queued"
         message.claimed_by = message.claimed_until = None
         message.attempts = max(0, (message.attempts or 1) - 1)
         message.next_attempt_at = until
-        views.publish_message(session, message)
 
     # --- the loop -----------------------------------------------------------------------------
 
@@ -534,6 +613,29 @@ def _cancel_reasons(session: Session, rows: list[t.Message]) -> dict[int, str]:
         elif contact is not None and contact.archived:
             reasons[message.id] = "The contact is archived"
     return reasons
+
+
+def _publish_messages(session: Session, rows: list[t.Message]) -> None:
+    """`message.updated` for each row, written together; one wake-up for the lot."""
+    if not rows:
+        return
+    session.flush()
+    names = {
+        user.id: user.display_name
+        for user in session.scalars(
+            select(t.User).where(t.User.id.in_({m.sent_by_id for m in rows if m.sent_by_id}))
+        )
+    }
+    payloads = [
+        (m.firm_id, views.message_out(m, names.get(m.sent_by_id)).model_dump(mode="json"))
+        for m in rows
+    ]
+    # Rows added together are inserted in order; publishing the last one flushes them all and
+    # sends the one notification (the broker reads every new row, of any firm, when woken).
+    for firm_id, payload in payloads[:-1]:
+        session.add(t.StreamEvent(firm_id=firm_id, kind="message.updated", payload=payload))
+    firm_id, payload = payloads[-1]
+    events.publish(session, firm_id, "message.updated", payload)
 
 
 def _pairs(result) -> set[tuple[int, str]]:

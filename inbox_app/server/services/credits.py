@@ -124,6 +124,46 @@ def try_debit_in(session: Session, message: t.Message, *, user_id: int | None = 
     return True
 
 
+def try_debit_many_in(session: Session, firm_id: int, batch: list[t.Message]) -> bool:
+    """Take one credit for each message of `batch` (one firm) in one conditional UPDATE: all or
+    nothing, so a batch never takes part of the last credits (the caller falls back to one at a
+    time, in order). Each message still gets its own ledger entry."""
+    todo = [m for m in batch if not m.is_debited]
+    if not todo:
+        return True
+    count = len(todo)
+    new_balance = session.scalar(
+        update(t.CreditBalance)
+        .where(t.CreditBalance.firm_id == firm_id, t.CreditBalance.balance >= count)
+        .values(balance=t.CreditBalance.balance - count)
+        .returning(t.CreditBalance.balance)
+    )
+    if new_balance is None:
+        return False
+    after = new_balance + count
+    for message in todo:
+        after -= 1
+        message.is_debited = True
+        session.add(
+            t.CreditEntry(
+                firm_id=firm_id,
+                kind="debit",
+                amount=-1,
+                balance_after=after,
+                message_id=message.id,
+                user_id=None,
+                note="",
+            )
+        )
+    events.publish(session, firm_id, "credits.changed", {"balance": new_balance})
+    threshold = session.scalar(select(t.Firm.low_balance_threshold).where(t.Firm.id == firm_id))
+    if threshold is not None and new_balance <= threshold < new_balance + count:
+        events.publish(
+            session, firm_id, "credits.low", {"balance": new_balance, "threshold": threshold}
+        )
+    return True
+
+
 def _warn_if_low_in(session: Session, firm_id: int, new_balance: int) -> None:
     # Debits take one credit at a time, so landing exactly on the threshold is the crossing:
     # one warning per way down, again after a top-up lifts the balance above it.
