@@ -831,21 +831,14 @@ def conversation_ids_in(
     unfiled: list[int] = []
 
     def read(numbers: Sequence[str]) -> None:
-        columns = select(t.Conversation.id, t.Conversation.phone, t.Conversation.client_id)
-        if len(numbers) > _CHUNK:
-            # Many numbers: one pass over the firm's threads beats long IN lists (PostgreSQL
-            # plans each of those slowly).
-            wanted = set(numbers)
-            queries = [columns.where(t.Conversation.firm_id == firm_id)]
-        else:
-            wanted = None
-            queries = [
-                columns.where(t.Conversation.firm_id == firm_id, t.Conversation.phone.in_(numbers))
-            ]
-        for query in queries:
-            for row in session.execute(query):
-                if wanted is not None and row.phone not in wanted:
-                    continue
+        # IN lists of at most _CHUNK numbers: a scan of every thread of the firm instead would
+        # grow with the firm, and a batch of events asks for a few thousand numbers at most.
+        for chunk in _chunks(numbers):
+            for row in session.execute(
+                select(t.Conversation.id, t.Conversation.phone, t.Conversation.client_id).where(
+                    t.Conversation.firm_id == firm_id, t.Conversation.phone.in_(chunk)
+                )
+            ):
                 found[row.phone] = row.id
                 if row.client_id is None and phones.get(row.phone) is not None:
                     unfiled.append(row.id)
