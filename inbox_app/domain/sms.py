@@ -193,6 +193,10 @@ def gsm_lookalikes(text: str) -> str:
 
 def graphemes(text: str) -> list[str]:
     """`text` split into user-perceived characters (an approximation of UAX #29 clusters)."""
+    if text.isascii():
+        # No ASCII character joins another (no marks, joiners, Hangul or flags): the common
+        # case, on every inbound text and every keystroke of the composer, costs one pass.
+        return list(text)
     clusters: list[str] = []
     current: list[str] = []
     ri_run = 0  # regional indicators at the end of the current cluster; flags pair them up

@@ -2,10 +2,89 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import threading
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+# How long a transaction waits for the in-process write lock, and then (in SQLite's busy
+# handler) for other processes: the same 30 s either way.
+WRITE_WAIT_SECONDS = 30.0
+
+
+class _WriteLock:
+    """One per SQLite file and process: write transactions queue here, not in SQLite.
+
+    SQLite lets one writer in at a time anyway. Waiting in its busy handler means sleeping in
+    steps of up to 100 ms and retrying, so under a few concurrent requests most of the time is
+    spent asleep; a lock hands over the moment the holder commits. BEGIN IMMEDIATE stays, so
+    other processes on the same file are still kept out by SQLite itself.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock; False (not taken) when this thread holds it already or after the wait.
+
+        A thread that opens a second write transaction while its first is open gets what it
+        always got: SQLite's busy handler, then "database is locked", never a silent deadlock.
+        """
+        me = threading.get_ident()
+        if self._owner == me:
+            return False
+        if not self._lock.acquire(timeout=WRITE_WAIT_SECONDS):
+            return False
+        self._owner = me
+        return True
+
+    def release(self) -> None:
+        self._owner = None
+        self._lock.release()
+
+
+_locks: dict[str, _WriteLock] = {}
+_locks_guard = threading.Lock()
+
+
+def _write_lock(path: str) -> _WriteLock:
+    key = os.path.abspath(path) if path and path != ":memory:" else f":memory:{id(object())}"
+    with _locks_guard:
+        return _locks.setdefault(key, _WriteLock())
+
+
+class _SQLiteConnection(sqlite3.Connection):
+    """A pysqlite connection that gives back the process's write lock when its transaction ends
+    (after the COMMIT or ROLLBACK itself, so the next writer never finds the file busy)."""
+
+    write_lock: _WriteLock | None = None
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        lock, self.write_lock = self.write_lock, None
+        if lock is not None:
+            lock.release()
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -14,8 +93,15 @@ def make_engine(url: str, **kwargs) -> Engine:
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        write_lock = _write_lock(path)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url,
+            connect_args={
+                "check_same_thread": False,
+                "timeout": WRITE_WAIT_SECONDS,
+                "factory": _SQLiteConnection,
+            },
+            **kwargs,
         )
 
         @event.listens_for(engine, "connect")
@@ -30,8 +116,17 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:
-            # IMMEDIATE takes the write lock up front: two writers wait instead of deadlocking.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            dbapi_connection = conn.connection.dbapi_connection
+            if isinstance(dbapi_connection, _SQLiteConnection) and write_lock.acquire():
+                dbapi_connection.write_lock = write_lock
+            try:
+                # IMMEDIATE takes SQLite's write lock up front: two writers (in two processes)
+                # wait instead of deadlocking.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                if isinstance(dbapi_connection, _SQLiteConnection):
+                    dbapi_connection._release()
+                raise
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

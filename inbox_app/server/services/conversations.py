@@ -137,7 +137,13 @@ def publish_updated_in(
 ) -> None:
     """Announce a change of the conversation (to one user when only their view changed)."""
     session.flush()
-    payload = {
+    payload = updated_payload(conversation)
+    events.publish(session, conversation.firm_id, "conversation.updated", payload, user_id=user_id)
+
+
+def updated_payload(conversation) -> dict:
+    """The `conversation.updated` payload of a conversation row (or anything with its fields)."""
+    return {
         "id": conversation.id,
         "phone": conversation.phone,
         "last_message": conversation.last_message_preview,
@@ -150,7 +156,6 @@ def publish_updated_in(
         "client_id": conversation.client_id,
         "matter_id": conversation.matter_id,
     }
-    events.publish(session, conversation.firm_id, "conversation.updated", payload, user_id=user_id)
 
 
 def out_in(session: Session, user: t.User, conversation_id: int) -> ConversationOut:

@@ -6,11 +6,13 @@ status never moves a message backwards (`domain.status.advance`).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, and_, bindparam, case, exists, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
@@ -21,12 +23,15 @@ from inbox_app.domain import status as statuses
 from inbox_app.models import tables as t
 from inbox_app.server.config import Settings
 from inbox_app.server.errors import Forbidden, InboxError
-from inbox_app.server.services import blocks, consent, conversations, events, views
+from inbox_app.server.services import consent, conversations, events, views
 
 log = logging.getLogger("inbox.inbound")
 
 MAX_FORM_BYTES = 64 * 1024
 MAX_MEDIA = 10
+# The widths of `messages.carrier_sid` and of `messages.from_number` / `to_number`.
+SID_CHARS = 64
+NUMBER_CHARS = 64
 MESSAGES_PATH = "/webhooks/twilio/messages"
 STATUS_PATH = "/webhooks/twilio/status"
 
@@ -44,8 +49,11 @@ _ERROR_TEXTS = {
 }
 
 
+_EMPTY_TWIML = str(MessagingResponse())
+
+
 def empty_twiml() -> str:
-    return str(MessagingResponse())
+    return _EMPTY_TWIML
 
 
 # --- signatures -----------------------------------------------------------------------------
@@ -83,82 +91,355 @@ def status_webhook(
 
 
 def receive(session: Session, settings: Settings, params: Mapping[str, str]) -> str:
-    """Store an inbound text (once per MessageSid) and answer TwiML (HELP gets the firm's reply)."""
+    """Store an inbound text (once per MessageSid) and answer TwiML (HELP gets the firm's reply).
+
+    Runs hot: a plain text costs one transaction of five statements on SQLite (route, insert,
+    touch, recipients, events). Texts with media settle duplicates and blocks in a first
+    transaction, download outside any transaction, and store in a second.
+    """
+    text = _read_text(params)
+    if text is None:
+        return _EMPTY_TWIML
+    items = _media_items(params, text.sid)
+    fetched = None
+    if items:
+        with session.begin():
+            route = _route_in(session, settings, text)
+            if route.answer is not None:
+                return route.answer
+        from inbox_app.server.services import media
+
+        fetched = media.fetch_inbound(settings, items)
+    try:
+        with session.begin():
+            route = _route_in(session, settings, text)
+            if route.answer is not None:
+                return route.answer
+            return _store_in(session, settings, text, route, items, fetched)
+    except _AlreadyStored:
+        # Twilio retried while the first delivery was being stored; that one wins.
+        with session.begin():
+            return _twiml_for(session, _by_sid(session, text.sid))
+
+
+class _Text(NamedTuple):
+    sid: str
+    sender: str
+    to: str
+    body: str
+
+
+class _AlreadyStored(Exception):
+    """Raised inside the transaction to roll it back: another delivery stored this MessageSid."""
+
+
+def _read_text(params: Mapping[str, str]) -> _Text | None:
+    """The webhook's text, or None when From/To cannot be a carrier's (acknowledged, dropped)."""
     sid = (params.get("MessageSid") or params.get("SmsMessageSid") or "").strip()
     sender_raw = (params.get("From") or "").strip()
     if not sid or not sender_raw:
         missing = " and ".join(n for n, v in (("MessageSid", sid), ("From", sender_raw)) if not v)
         raise InboxError(f"The webhook form is missing {missing}; it is not a carrier message.")
-    if len(sid) > 64 or len(sender_raw) > 64:
-        raise InboxError("MessageSid or From is longer than 64 characters; not a carrier message.")
-    sender = phones.normalize_sender(sender_raw)
-    to = phones.normalize_sender(params.get("To") or "")
-    items = _media_items(params, sid)
+    if len(sid) > SID_CHARS or "\x00" in sid:
+        raise InboxError("MessageSid is longer than 64 characters or has a NUL; not a carrier's.")
+    to_raw = (params.get("To") or "").strip()
+    if any(len(v) > NUMBER_CHARS or "\x00" in v for v in (sender_raw, to_raw)):
+        # No number or sender id is this long or holds a NUL; PostgreSQL could not store it.
+        log.warning("inbound %s dropped: its From or To is not a number or sender id", sid)
+        return None
+    body = params.get("Body") or ""
+    if "\x00" in body:
+        # PostgreSQL text cannot hold NUL; keep the rest of what the client wrote.
+        body = body.replace("\x00", "\ufffd")
+    return _Text(sid, _normalized(sender_raw), _normalized(to_raw), body)
 
-    # Settle duplicates and blocked senders before downloading anything.
-    with session.begin():
-        firm = _firm_for(session, to)
-        if firm is None:
-            log.error("inbound %s to %s dropped: no firm is set up on this server", sid, to)
-            return empty_twiml()
-        firm_id = firm.id
-        if blocks.is_blocked(session, firm_id, sender):
-            log.info("inbound %s from a blocked number acknowledged, not stored", sid)
-            return empty_twiml()
-        existing = _by_sid(session, sid)
-        if existing is not None:
-            return _twiml_for(session, existing)
-    fetched = None
+
+# Senders repeat and a server has few numbers; parsing with phonenumbers is the costly part.
+_normalized = functools.lru_cache(maxsize=4096)(phones.normalize_sender)
+
+
+class _Route(NamedTuple):
+    """Where a text goes: `answer` when it is settled already (dropped or a repeat)."""
+
+    answer: str | None
+    row: Row | None = None
+
+
+_F = t.Firm.__table__
+_C = t.Conversation.__table__
+_K = t.Contact.__table__
+_M = t.Message.__table__
+_S = t.ConversationState.__table__
+_CLIENTS = t.Client.__table__
+_U = t.User.__table__
+
+_claims = _F.c.from_number == bindparam("to")
+# One statement settles the firm, a block, a repeat, and reads what storing needs: the firm
+# claiming the To number comes first, then the lowest firm without a number of its own (it sends
+# from INBOX_TWILIO_FROM), then the lowest firm.
+_ROUTE = (
+    select(
+        _F.c.id.label("firm_id"),
+        _claims.label("claims"),
+        select(func.count()).select_from(_F).scalar_subquery().label("firms"),
+        exists().where(_M.c.carrier_sid == bindparam("sid")).label("stored"),
+        # The test of `blocks.is_blocked`, for the firm being routed to.
+        exists()
+        .where(t.BlockedNumber.firm_id == _F.c.id, t.BlockedNumber.phone == bindparam("sender"))
+        .label("blocked"),
+        _C.c.id.label("conversation_id"),
+        _C.c.client_id,
+        _C.c.matter_id,
+        _C.c.has_outbound,
+        _C.c.opted_out,
+        _C.c.hidden,
+        _CLIENTS.c.first_name,
+        _CLIENTS.c.last_name,
+        exists().where(_S.c.conversation_id == _C.c.id, _S.c.left.is_(True)).label("anyone_left"),
+        select(_K.c.id)
+        .where(_K.c.firm_id == _F.c.id, _K.c.phone == bindparam("sender"))
+        .order_by(_K.c.trashed_at.is_not(None), _K.c.archived, _K.c.id)
+        .limit(1)
+        .scalar_subquery()
+        .label("contact_id"),
+        select(_K.c.client_id)
+        .where(
+            _K.c.firm_id == _F.c.id,
+            _K.c.phone == bindparam("sender"),
+            _K.c.client_id.is_not(None),
+            _K.c.trashed_at.is_(None),
+        )
+        .order_by(_K.c.archived, _K.c.id)
+        .limit(1)
+        .scalar_subquery()
+        .label("contact_client_id"),
+    )
+    .select_from(
+        _F.outerjoin(
+            _C, and_(_C.c.firm_id == _F.c.id, _C.c.phone == bindparam("sender"))
+        ).outerjoin(_CLIENTS, _CLIENTS.c.id == _C.c.client_id)
+    )
+    .order_by(case((_claims, 0), (_F.c.from_number.is_(None), 1), else_=2), _F.c.id)
+    .limit(1)
+)
+
+
+def _route_in(session: Session, settings: Settings, text: _Text) -> _Route:
+    """The firm the text is for (by its To number), or the answer when it is not to be stored."""
+    row = (
+        session.connection()
+        .execute(_ROUTE, {"to": text.to, "sender": text.sender, "sid": text.sid})
+        .one_or_none()
+    )
+    if row is None:
+        log.error("inbound %s to %s dropped: no firm is set up on this server", text.sid, text.to)
+        return _Route(_EMPTY_TWIML)
+    if not (row.claims or row.firms == 1 or (text.to and text.to == _server_number(settings))):
+        # Several firms and none owns this number: storing it anywhere would leak it.
+        log.warning("inbound %s dropped: no firm here texts from %s", text.sid, text.to)
+        return _Route(_EMPTY_TWIML)
+    if row.blocked:
+        log.info("inbound %s from a blocked number acknowledged, not stored", text.sid)
+        return _Route(_EMPTY_TWIML)
+    if row.stored:
+        return _Route(_twiml_for(session, _by_sid(session, text.sid)))
+    return _Route(None, row)
+
+
+@functools.lru_cache(maxsize=8)
+def _normalized_setting(number: str) -> str:
+    return phones.normalize_sender(number)
+
+
+def _server_number(settings: Settings) -> str:
+    return _normalized_setting(settings.twilio_from or "")
+
+
+class _Conversation(NamedTuple):
+    """The fields of the conversation the text lands in (the `conversation.updated` payload)."""
+
+    id: int
+    phone: str
+    client_id: int | None
+    matter_id: int | None
+    has_outbound: bool
+    opted_out: bool
+    hidden: bool
+    archived: bool
+    last_message_at: datetime
+    last_message_preview: str
+
+
+def _store_in(
+    session: Session,
+    settings: Settings,
+    text: _Text,
+    route: _Route,
+    items: list[tuple[str, str]],
+    fetched,
+) -> str:
+    row = route.row
+    firm_id = row.firm_id
+    conn = session.connection()
+    client_id, matter_id, client_name = row.client_id, row.matter_id, _name(row)
+    if row.conversation_id is None:
+        created, _ = conversations.get_or_create_in(session, firm_id, text.sender)
+        session.flush()
+        conversation_id, has_outbound = created.id, created.has_outbound
+        opted_out, hidden = created.opted_out, created.hidden
+        client_id, matter_id = created.client_id, created.matter_id
+        client_name = _client_name(session, client_id)
+        linked = False
+    else:
+        conversation_id, has_outbound = row.conversation_id, row.has_outbound
+        opted_out, hidden = row.opted_out, row.hidden
+        linked = client_id is None and row.contact_client_id is not None
+        if linked:
+            # A contact with this number was added since: file the thread under its client.
+            client_id = row.contact_client_id
+            if matter_id is None:
+                matter_id = _latest_matter(session, client_id)
+            client_name = _client_name(session, client_id)
+
+    now = t.utcnow()
+    measured = sms.measure(text.body)
+    message_id = conn.execute(
+        _insert_message(conn.dialect.name),
+        {
+            "firm_id": firm_id,
+            "conversation_id": conversation_id,
+            "direction": "inbound",
+            "body": text.body,
+            "status": "received",
+            "segments": measured.segments,
+            "encoding": str(measured.encoding),
+            "from_number": text.sender,
+            "to_number": text.to,
+            "carrier_sid": text.sid,
+            "sent_at": now,
+            "created_at": now,
+            "updated_at": now,
+            "contact_id": row.contact_id,
+            "matter_id": matter_id,
+        },
+    ).scalar()
+    if message_id is None:
+        raise _AlreadyStored(text.sid)
+
+    drafts: list[events.Draft] = []
+    message = None
     if items:
         from inbox_app.server.services import media
 
-        fetched = media.fetch_inbound(settings, items)
+        message = session.get(t.Message, message_id)
+        media.store_inbound_in(session, settings, message, items, fetched=fetched)
+    reply, consent_now = _apply_keyword_in(session, firm_id, text, message_id)
+    keyword_changed = consent_now is not None
+    if keyword_changed:
+        opted_out = consent_now
 
-    with session.begin():
-        existing = _by_sid(session, sid)
-        if existing is not None:
-            return _twiml_for(session, existing)
-        firm = session.get(t.Firm, firm_id)
-        conversation, _created = conversations.get_or_create_in(session, firm_id, sender)
-        conversations.link_contact_in(session, conversation)
-        body = params.get("Body") or ""
-        measured = sms.measure(body)
-        message = t.Message(
-            firm_id=firm_id,
-            conversation_id=conversation.id,
-            direction="inbound",
-            body=body,
-            status="received",
-            segments=measured.segments,
-            encoding=str(measured.encoding),
-            from_number=sender,
-            to_number=to,
-            carrier_sid=sid,
-            sent_at=t.utcnow(),
-            contact_id=_contact_id(session, firm_id, sender),
-            matter_id=conversation.matter_id,
+    if row.anyone_left or conn.dialect.name != "sqlite":
+        # Back in the inbox of everyone who left. SQLite's write lock makes `anyone_left` exact
+        # here; elsewhere someone may be leaving right now, so always ask.
+        conn.execute(_BRING_BACK, {"cid": conversation_id})
+    has_media = bool(message and message.media)
+    preview = text.body.strip() or ("[image]" if has_media else "")
+    conversation = _Conversation(
+        id=conversation_id,
+        phone=text.sender,
+        client_id=client_id,
+        matter_id=matter_id,
+        has_outbound=has_outbound,
+        opted_out=opted_out,
+        hidden=hidden,
+        archived=False,
+        last_message_at=now,
+        last_message_preview=preview[: conversations.PREVIEW_CHARS],
+    )
+    # Only what this text changes: a concurrent filing or opt-out by staff must not be undone.
+    touched = {
+        "cid": conversation_id,
+        "archived": False,
+        "last_message_at": now,
+        "last_message_preview": conversation.last_message_preview,
+    }
+    if keyword_changed:
+        touched["opted_out"] = opted_out
+    if linked:
+        touched.update(client_id=client_id, matter_id=matter_id)
+    conn.execute(_TOUCH, touched)
+
+    if message is not None:
+        created_out = views.message_out(message)
+    else:
+        created_out = views.inbound_out(
+            message_id, conversation_id, text.body, measured, text.sid, now
         )
-        try:
-            with session.begin_nested():
-                session.add(message)
-                session.flush()
-        except IntegrityError:
-            # Twilio retried while the first delivery was being stored; that one wins.
-            existing = _by_sid(session, sid)
-            if existing is None:
-                raise
-            return _twiml_for(session, existing)
-        if items:
-            from inbox_app.server.services import media
-
-            media.store_inbound_in(session, settings, message, items, fetched=fetched)
-        reply = _apply_keyword_in(session, firm, conversation, message)
-        conversations.bring_back_in(session, conversation)
-        conversations.touch_in(session, conversation, message)
-        views.publish_message(session, message, "message.created")
-        conversations.publish_updated_in(session, conversation)
-        _notify_in(session, conversation, message)
+    drafts.append(events.Draft(firm_id, "message.created", created_out.model_dump(mode="json")))
+    drafts.append(
+        events.Draft(firm_id, "conversation.updated", conversations.updated_payload(conversation))
+    )
+    notice = {
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+        "phone": text.sender,
+        "contact_name": client_name,
+        "body": text.body[: conversations.PREVIEW_CHARS],
+        "has_media": has_media,
+    }
+    for user_id in _recipients_in(conn, firm_id, conversation_id, has_outbound):
+        drafts.append(events.Draft(firm_id, "notification", notice, user_id))
+    events.publish_all(session, drafts)
+    if linked:
+        log.info("conversation %s filed under client %s by its number", conversation_id, client_id)
     return reply
+
+
+_BRING_BACK = (
+    update(_S)
+    .where(_S.c.conversation_id == bindparam("cid"), _S.c.left.is_(True))
+    .values(left=False)
+)
+_TOUCH = update(_C).where(_C.c.id == bindparam("cid"))
+
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_message(dialect: str):
+    """INSERT … ON CONFLICT (carrier_sid) DO NOTHING RETURNING id: a racing repeat adds nothing."""
+    stmt = _INSERTS.get(dialect)
+    if stmt is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        stmt = (
+            dialect_insert(_M)
+            .on_conflict_do_nothing(index_elements=[_M.c.carrier_sid])
+            .returning(_M.c.id)
+        )
+        _INSERTS[dialect] = stmt
+    return stmt
+
+
+def _name(row: Row) -> str | None:
+    if row.first_name is None and row.last_name is None:
+        return None
+    return f"{row.first_name or ''} {row.last_name or ''}".strip()
+
+
+def _client_name(session: Session, client_id: int | None) -> str | None:
+    client = session.get(t.Client, client_id) if client_id is not None else None
+    return f"{client.first_name} {client.last_name}".strip() if client else None
+
+
+def _latest_matter(session: Session, client_id: int) -> int | None:
+    return session.scalar(
+        select(t.Matter.id)
+        .where(t.Matter.client_id == client_id)
+        .order_by(t.Matter.created_at.desc(), t.Matter.id.desc())
+        .limit(1)
+    )
 
 
 def _media_items(params: Mapping[str, str], sid: str) -> list[tuple[str, str]]:
@@ -180,29 +461,16 @@ def _media_items(params: Mapping[str, str], sid: str) -> list[tuple[str, str]]:
         count = present
     items = []
     for i in range(count):
-        url = (params.get(f"MediaUrl{i}") or "").strip()
+        # A NUL is never in a real URL or type; dropped so a rejected item can still be recorded.
+        url = (params.get(f"MediaUrl{i}") or "").replace("\x00", "").strip()
         if url:
-            items.append((url, (params.get(f"MediaContentType{i}") or "").strip()))
+            declared = (params.get(f"MediaContentType{i}") or "").replace("\x00", "").strip()
+            items.append((url, declared))
     return items
-
-
-def _firm_for(session: Session, to: str) -> t.Firm | None:
-    """The firm texting from `to`; on a one-firm server (the usual case) that firm."""
-    firm = session.scalar(select(t.Firm).where(t.Firm.from_number == to).order_by(t.Firm.id))
-    return firm or session.scalar(select(t.Firm).order_by(t.Firm.id).limit(1))
 
 
 def _by_sid(session: Session, sid: str) -> t.Message | None:
     return session.scalar(select(t.Message).where(t.Message.carrier_sid == sid))
-
-
-def _contact_id(session: Session, firm_id: int, phone: str) -> int | None:
-    return session.scalar(
-        select(t.Contact.id)
-        .where(t.Contact.firm_id == firm_id, t.Contact.phone == phone)
-        .order_by(t.Contact.trashed_at.is_not(None), t.Contact.archived, t.Contact.id)
-        .limit(1)
-    )
 
 
 def _help_text(firm: t.Firm) -> str:
@@ -213,71 +481,73 @@ def _help_text(firm: t.Firm) -> str:
     return template.replace("{firm}", firm.name).replace("{phone}", shown)
 
 
-def _twiml_for(session: Session, message: t.Message) -> str:
+def _help_twiml(firm: t.Firm) -> str:
+    response = MessagingResponse()
+    response.message(_help_text(firm))
+    return str(response)
+
+
+def _twiml_for(session: Session, message: t.Message | None) -> str:
     """The answer for a message already stored: a repeat gets the same reply as the first."""
-    if message.direction == "inbound" and keywords.classify(message.body) is keywords.Keyword.HELP:
-        response = MessagingResponse()
-        response.message(_help_text(session.get(t.Firm, message.firm_id)))
-        return str(response)
-    return empty_twiml()
+    if (
+        message is not None
+        and message.direction == "inbound"
+        and keywords.classify(message.body) is keywords.Keyword.HELP
+    ):
+        return _help_twiml(session.get(t.Firm, message.firm_id))
+    return _EMPTY_TWIML
 
 
 def _apply_keyword_in(
-    session: Session, firm: t.Firm, conversation: t.Conversation, message: t.Message
-) -> str:
-    kind = keywords.classify(message.body)
+    session: Session, firm_id: int, text: _Text, message_id: int
+) -> tuple[str, bool | None]:
+    """Act on STOP / START / HELP: the TwiML answer, and the number's new opt-out (None: same)."""
+    kind = keywords.classify(text.body)
     if kind is keywords.Keyword.OPT_OUT:
-        consent.opt_out_in(
-            session, firm.id, conversation.phone, source="keyword", message_id=message.id
+        consent.opt_out_in(session, firm_id, text.sender, source="keyword", message_id=message_id)
+        return _EMPTY_TWIML, True
+    if kind is keywords.Keyword.OPT_IN:
+        consent.opt_in_in(session, firm_id, text.sender, source="keyword", message_id=message_id)
+        return _EMPTY_TWIML, False
+    if kind is keywords.Keyword.HELP:
+        return _help_twiml(session.get(t.Firm, firm_id)), None
+    return _EMPTY_TWIML, None
+
+
+def _recipients(has_outbound: bool):
+    """Who hears of an inbound text: participants with the bell on; for a number the firm has
+    never texted, every user allowed to text (unless they muted this thread)."""
+    state = and_(_S.c.conversation_id == bindparam("cid"), _S.c.user_id == _U.c.id)
+    stmt = select(_U.c.id).where(
+        _U.c.firm_id == bindparam("firm_id"),
+        _U.c.is_active.is_(True),
+        _U.c.notifications_enabled.is_(True),
+    )
+    if has_outbound:
+        stmt = stmt.join(_S, state).where(_S.c.is_participant.is_(True), _S.c.muted.is_(False))
+    else:
+        stmt = stmt.outerjoin(_S, state).where(
+            _U.c.can_text.is_(True), func.coalesce(_S.c.muted, False).is_(False)
         )
-        conversation.opted_out = True
-    elif kind is keywords.Keyword.OPT_IN:
-        consent.opt_in_in(
-            session, firm.id, conversation.phone, source="keyword", message_id=message.id
-        )
-        conversation.opted_out = False
-    elif kind is keywords.Keyword.HELP:
-        response = MessagingResponse()
-        response.message(_help_text(firm))
-        return str(response)
-    return empty_twiml()
+    return stmt.order_by(_U.c.id)
+
+
+_RECIPIENTS = {True: _recipients(True), False: _recipients(False)}
+
+
+def _recipients_in(conn, firm_id: int, conversation_id: int, has_outbound: bool) -> list[int]:
+    return list(
+        conn.execute(
+            _RECIPIENTS[bool(has_outbound)], {"firm_id": firm_id, "cid": conversation_id}
+        ).scalars()
+    )
 
 
 def notify_user_ids_in(session: Session, conversation: t.Conversation) -> list[int]:
-    """Who hears of an inbound text: participants with the bell on; for a number the firm has
-    never texted, every user allowed to text (unless they muted this thread)."""
-    state = t.ConversationState
-    on = and_(state.conversation_id == conversation.id, state.user_id == t.User.id)
-    stmt = select(t.User.id).where(
-        t.User.firm_id == conversation.firm_id,
-        t.User.is_active.is_(True),
-        t.User.notifications_enabled.is_(True),
+    """The users an inbound text in `conversation` notifies (see `_recipients`)."""
+    return _recipients_in(
+        session.connection(), conversation.firm_id, conversation.id, conversation.has_outbound
     )
-    if conversation.has_outbound:
-        stmt = stmt.join(state, on).where(state.is_participant.is_(True), state.muted.is_(False))
-    else:
-        stmt = stmt.outerjoin(state, on).where(
-            t.User.can_text.is_(True), func.coalesce(state.muted, False).is_(False)
-        )
-    return list(session.scalars(stmt.order_by(t.User.id)))
-
-
-def _notify_in(session: Session, conversation: t.Conversation, message: t.Message) -> None:
-    contact_name = None
-    if conversation.client_id:
-        client = session.get(t.Client, conversation.client_id)
-        if client:
-            contact_name = f"{client.first_name} {client.last_name}".strip()
-    payload = {
-        "conversation_id": conversation.id,
-        "message_id": message.id,
-        "phone": conversation.phone,
-        "contact_name": contact_name,
-        "body": message.body[: conversations.PREVIEW_CHARS],
-        "has_media": bool(message.media),
-    }
-    for user_id in notify_user_ids_in(session, conversation):
-        events.publish(session, conversation.firm_id, "notification", payload, user_id=user_id)
 
 
 # --- status callbacks -------------------------------------------------------------------------

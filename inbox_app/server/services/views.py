@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from inbox_app.domain import sms
 from inbox_app.models import tables as t
 from inbox_app.models.schemas import MediaOut, MessageOut
 from inbox_app.server.services import events
@@ -29,6 +32,29 @@ def message_out(message: t.Message, sender_name: str | None = None) -> MessageOu
         simulated=message.simulated,
         event_id=message.event_id,
         media=[MediaOut.model_validate(m) for m in message.media],
+    )
+
+
+def inbound_out(
+    message_id: int,
+    conversation_id: int,
+    body: str,
+    measured: sms.Measurement,
+    carrier_sid: str,
+    received_at: datetime,
+) -> MessageOut:
+    """A just-stored inbound text without media, from its values (no row to load)."""
+    return MessageOut(
+        id=message_id,
+        conversation_id=conversation_id,
+        direction="inbound",
+        body=body,
+        status="received",
+        segments=measured.segments,
+        encoding=str(measured.encoding),
+        created_at=received_at,
+        sent_at=received_at,
+        carrier_sid=carrier_sid,
     )
 
 
