@@ -134,12 +134,13 @@ class Dispatcher:
                     "INBOX_TWILIO_AUTH_TOKEN are needed.",
                     carrier_code="not_configured",
                 )
-            from inbox_app.server.carrier.live import LiveCarrier
+            from inbox_app.server.carrier import live
 
-            return LiveCarrier(
+            return live.LiveCarrier(
                 settings.twilio_account_sid,
                 settings.twilio_auth_token.get_secret_value(),
                 settings.twilio_api_base,
+                timeout=live.TIMEOUT_SECONDS,
             )
         from inbox_app.server.carrier.simulate import SimulateCarrier
 

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from inbox_app.server import dispatcher
+from inbox_app.server.carrier.base import NO_ANSWER
 from inbox_app.server.carrier.live import LiveCarrier
 from inbox_app.server.carrier.simulate import SimulateCarrier
 from inbox_app.server.errors import CarrierError
@@ -67,7 +68,102 @@ def test_unreachable_carrier_is_a_retryable_error():
     carrier = LiveCarrier(ACCOUNT_SID, AUTH_TOKEN, f"http://127.0.0.1:{free_port()}", timeout=2)
     with pytest.raises(CarrierError) as caught:
         carrier.send(CLIENT, "+12015550100", "hi", [], None)
+    # Nothing was sent: trying again cannot text the client twice.
     assert caught.value.retryable is True
+    assert caught.value.carrier_code == "unreachable"
+
+
+def test_carrier_that_took_the_request_but_never_answered_is_not_retryable(fake):
+    fake.stall_next(1.5)
+    carrier = LiveCarrier(ACCOUNT_SID, AUTH_TOKEN, fake.url, timeout=0.3)
+    with pytest.raises(CarrierError) as caught:
+        carrier.send(CLIENT, "+12015550100", "hi", [], None)
+    carrier.close()
+    # The request arrived: Twilio may have queued the text, so no automatic resend.
+    assert len(fake.requests) == 1
+    assert caught.value.retryable is False
+    assert caught.value.carrier_code == NO_ANSWER
+    assert "may have been sent" in caught.value.message
+
+
+def _dispatch_until_settled(server, message_id: int) -> dict:
+    from inbox_app.models import tables as t
+
+    dispatcher.dispatch_once(server.app.state)
+    with server.app.state.sessionmaker() as session:
+        message = session.get(t.Message, message_id)
+        return {
+            "status": message.status,
+            "error_code": message.error_code,
+            "error": message.error_text,
+            "next_attempt_at": message.next_attempt_at,
+            "is_debited": message.is_debited,
+        }
+
+
+def test_read_timeout_fails_the_message_without_resending_and_keeps_the_credit(
+    db_url, tmp_path, fake, monkeypatch
+):
+    from inbox_app.server.carrier import live as live_carrier
+    from tests.conftest import login, make_user
+    from tests.harness import make_settings, serve_in_thread
+
+    monkeypatch.setattr(live_carrier, "TIMEOUT_SECONDS", 0.3)
+    settings = make_settings(
+        db_url,
+        tmp_path,
+        free_port(),
+        send_mode="live",
+        twilio_api_base=fake.url,
+        dispatcher_enabled=False,
+    )
+    with serve_in_thread(settings) as server:
+        make_user(server, "alice", admin=True)
+        admin = login(server, "alice")
+        conversation = conversation_for(admin)
+        fake.stall_next(1.5)
+        sent = admin.post(
+            f"/api/v1/conversations/{conversation['id']}/messages", json={"body": "Court at 9"}
+        ).json()
+        balance = admin.get("/api/v1/credits").json()["balance"]
+
+        settled = _dispatch_until_settled(server, sent["id"])
+        again = _dispatch_until_settled(server, sent["id"])
+
+        assert settled["status"] == again["status"] == "failed"
+        assert settled["error_code"] == NO_ANSWER and settled["next_attempt_at"] is None
+        assert "carrier did not answer; it may have been sent" in settled["error"]
+        assert "Check before resending" in settled["error"]
+        # Charged: the text may well have reached the client.
+        assert settled["is_debited"] is True
+        assert admin.get("/api/v1/credits").json()["balance"] == balance
+        assert [r.params["Body"] for r in fake.requests] == ["Court at 9"]
+
+
+def test_connect_error_is_retried_later_and_the_credit_stays_taken(db_url, tmp_path):
+    from tests.conftest import login, make_user
+    from tests.harness import make_settings, serve_in_thread
+
+    settings = make_settings(
+        db_url,
+        tmp_path,
+        free_port(),
+        send_mode="live",
+        twilio_api_base=f"http://127.0.0.1:{free_port()}",  # nothing listens there
+        dispatcher_enabled=False,
+    )
+    with serve_in_thread(settings) as server:
+        make_user(server, "alice", admin=True)
+        admin = login(server, "alice")
+        conversation = conversation_for(admin)
+        sent = admin.post(
+            f"/api/v1/conversations/{conversation['id']}/messages", json={"body": "Court at 9"}
+        ).json()
+
+        settled = _dispatch_until_settled(server, sent["id"])
+
+        assert settled["status"] == "queued" and settled["error_code"] == "unreachable"
+        assert settled["next_attempt_at"] is not None and settled["is_debited"] is True
 
 
 def test_simulator_reports_sent_then_an_outcome_through_the_status_sink():
