@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
+from datetime import datetime, timedelta
 from datetime import time as clock
-from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
@@ -154,3 +156,115 @@ def test_two_dispatchers_at_once_send_each_message_once(db_url, tmp_path, fake):
         bodies = sorted(r.params["Body"] for r in fake.requests)
         assert bodies == sorted(f"m{i}" for i in range(12))
         assert admin.get("/api/v1/credits").json()["balance"] == 100 - 12
+
+
+def test_a_message_whose_lease_was_lost_or_ran_out_is_not_sent(db_url, tmp_path, fake):
+    # A lease this short is always checked against the database right before the carrier call.
+    settings = _live_settings(db_url, tmp_path, fake, dispatcher_enabled=False, lease_seconds=5)
+    with serve_in_thread(settings) as server:
+        make_user(server, "alice", admin=True)
+        admin = login(server, "alice")
+        cid = conversation_for(admin)["id"]
+        ids = [_add_outbound(server, cid, f"m{i}", status="queued") for i in range(3)]
+        worker = Dispatcher(server.app.state)
+        try:
+            with server.app.state.sessionmaker() as session:
+                _acted, jobs = worker._claim(session)
+            assert [job.message_id for job in jobs] == ids
+            with server.app.state.sessionmaker() as session, session.begin():
+                # While the batch waited: another process reclaimed one, another's lease ran out.
+                session.execute(
+                    update(t.Message)
+                    .where(t.Message.id == ids[1])
+                    .values(
+                        claimed_by="other-process", claimed_until=t.utcnow() + timedelta(minutes=1)
+                    )
+                )
+                session.execute(
+                    update(t.Message)
+                    .where(t.Message.id == ids[2])
+                    .values(claimed_until=t.utcnow() - timedelta(seconds=1))
+                )
+            worker._finish(worker._start(jobs))
+        finally:
+            worker.close()
+
+        assert [r.params["Body"] for r in fake.requests] == ["m0"]
+        with server.app.state.sessionmaker() as session:
+            rows = {m.id: m for m in session.scalars(select(t.Message))}
+        assert rows[ids[0]].carrier_sid is not None
+        assert rows[ids[1]].claimed_by == "other-process" and rows[ids[1]].carrier_sid is None
+        # Left to be reclaimed (by this or any process) now that its lease is over.
+        assert rows[ids[2]].status == "sending" and rows[ids[2]].carrier_sid is None
+
+
+def test_the_send_rate_per_number_holds_across_two_dispatchers(db_url, tmp_path, fake):
+    rate = 5.0
+    settings = _live_settings(
+        db_url, tmp_path, fake, dispatcher_enabled=False, send_rate_per_second=rate
+    )
+    with serve_in_thread(settings) as server:
+        make_user(server, "alice", admin=True)
+        admin = login(server, "alice")
+        # Different recipients, one sender number: nothing but the rate keeps them apart.
+        cids = [conversation_for(admin, f"+1201555{n:04d}")["id"] for n in range(200, 206)]
+        for n, cid in enumerate(cids):
+            _add_outbound(server, cid, f"r{n}", status="queued")
+        workers = [Dispatcher(server.app.state), Dispatcher(server.app.state)]
+        barrier = threading.Barrier(2)
+
+        def drain(worker: Dispatcher) -> None:
+            barrier.wait()
+            while worker.dispatch_once():
+                pass
+
+        threads = [threading.Thread(target=drain, args=(w,)) for w in workers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        for worker in workers:
+            worker.close()
+
+    arrivals = sorted(r.received_at for r in fake.requests)
+    assert len(arrivals) == 6
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    # Each process alone would allow 5/s, so two would squeeze six sends into ~0.4 s.
+    assert arrivals[-1] - arrivals[0] >= 5 / rate * 0.9, gaps
+    assert min(gaps) >= 1 / rate * 0.5, gaps
+
+
+def test_quiet_hours_are_checked_again_at_claim_time_in_the_recipients_zone(db_url, tmp_path, fake):
+    """A firm in New York texts Los Angeles: the window is open in New York, not yet in LA."""
+    new_york, los_angeles = ZoneInfo("America/New_York"), ZoneInfo("America/Los_Angeles")
+    settings = _live_settings(db_url, tmp_path, fake, dispatcher_enabled=False)
+    now_ny = datetime.now(new_york)
+    midnight = now_ny.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = max(now_ny - timedelta(hours=1), midnight).time().replace(second=0, microsecond=0)
+    end = min(now_ny + timedelta(hours=1), midnight + timedelta(hours=23, minutes=59)).time()
+    with serve_in_thread(settings) as server:
+        make_user(server, "alice", admin=True)
+        admin = login(server, "alice")
+        with server.app.state.sessionmaker() as session, session.begin():
+            session.execute(
+                update(t.Firm).values(
+                    time_zone="America/New_York", quiet_start=start, quiet_end=end
+                )
+            )
+        to_la = conversation_for(admin, "+12135550104")["id"]
+        to_ny = conversation_for(admin, "+12015550123")["id"]
+        due = t.utcnow() - timedelta(minutes=1)
+        fields = dict(status="scheduled", send_at=due, respects_quiet_hours=True)
+        la_id = _add_outbound(server, to_la, "to Los Angeles", **fields)
+        _add_outbound(server, to_ny, "to New York", **fields)
+
+        dispatch_once(server.app.state)
+
+        assert [r.params["Body"] for r in fake.requests] == ["to New York"]
+        with server.app.state.sessionmaker() as session:
+            moved = session.get(t.Message, la_id)
+        assert moved.status == "scheduled" and moved.claimed_by is None
+        local = moved.send_at.astimezone(los_angeles)
+        assert (local.hour, local.minute) == (start.hour, start.minute)
+        assert moved.send_at > t.utcnow()
+        assert not moved.is_debited
