@@ -354,37 +354,37 @@ def _sync_events_in(session: Session, firm_id: int, ids: list[int], now: datetim
     inserts: list[dict] = []
     updates: list[dict] = []
     touched: dict[int, list[int]] = defaultdict(list)  # conversation id -> removed message ids
-    for key, wanted in plan.wanted(done):
+    for key, shape, to_number, send_at, past in plan.wanted(done):
         old = existing.pop(key, None)
-        if wanted.past and (old is None or old.send_at != wanted.send_at):
+        if past and (old is None or old.send_at != send_at):
             # A step whose time has gone is not made; one already due keeps its place.
             if old is not None:
                 existing[key] = old
             continue
         if old is None:
-            inserts.append(wanted.insert_row(key))
+            inserts.append(shape.insert_row(key, to_number, send_at, now))
             continue
-        status = "held" if old.status == "held" and wanted.status == "scheduled" else wanted.status
+        status = "held" if old.status == "held" and shape.status == "scheduled" else shape.status
         if (
-            old.body == wanted.body
-            and old.send_at == wanted.send_at
-            and old.matter_id == wanted.matter_id
+            old.body == shape.body
+            and old.send_at == send_at
+            and old.matter_id == shape.matter_id
             and old.status == status
-            and old.error_code == wanted.error_code
+            and old.error_code == shape.error_code
         ):
             result.unchanged += 1
             continue
         updates.append(
             {  # keys as in _UPDATE_REMINDER
                 "_id": old.id,
-                "body": wanted.body,
-                "segments": wanted.segments,
-                "encoding": wanted.encoding,
-                "send_at": wanted.send_at,
-                "matter_id": wanted.matter_id,
+                "body": shape.body,
+                "segments": shape.segments,
+                "encoding": shape.encoding,
+                "send_at": send_at,
+                "matter_id": shape.matter_id,
                 "status": status,
-                "error_code": wanted.error_code,
-                "error_text": wanted.error_text,
+                "error_code": shape.error_code,
+                "error_text": shape.error_text,
                 "updated_at": now,
             }
         )
@@ -437,8 +437,6 @@ def _existing_reminders(
                 t.Message.error_code,
                 t.Message.body,
                 t.Message.send_at,
-                t.Message.segments,
-                t.Message.encoding,
                 t.Message.matter_id,
             ).where(
                 t.Message.firm_id == firm_id,
@@ -464,12 +462,13 @@ def _existing_reminders(
 
 
 @dataclass(slots=True)
-class _Wanted:
+class _Shape:
+    """What the reminders of one event's step share, whoever they go to."""
+
     firm_id: int
     event_id: int
     client_id: int
     matter_id: int | None
-    to_number: str
     from_number: str
     body: str
     segments: int
@@ -477,12 +476,11 @@ class _Wanted:
     status: str
     error_code: str | None
     error_text: str | None
-    send_at: datetime
-    past: bool
     simulated: bool
-    now: datetime
 
-    def insert_row(self, key: tuple[int, int, int]) -> dict:
+    def insert_row(
+        self, key: tuple[int, int, int], to_number: str, send_at: datetime, now: datetime
+    ) -> dict:
         return {
             "firm_id": self.firm_id,
             "client_id": self.client_id,  # popped before insert: used to file the conversation
@@ -493,10 +491,10 @@ class _Wanted:
             "segments": self.segments,
             "encoding": self.encoding,
             "from_number": self.from_number,
-            "to_number": self.to_number,
-            "send_at": self.send_at,
-            "created_at": self.now,
-            "updated_at": self.now,
+            "to_number": to_number,
+            "send_at": send_at,
+            "created_at": now,
+            "updated_at": now,
             "error_code": self.error_code,
             "error_text": self.error_text,
             "origin": "flow",
@@ -507,6 +505,10 @@ class _Wanted:
             "flow_step_id": key[1],
             "matter_id": self.matter_id,
         }
+
+
+# One wanted reminder: its (event, step, contact) key, shared shape, number, time, time gone.
+_Wanted = tuple[tuple[int, int, int], _Shape, str, datetime, bool]
 
 
 class _Plan:
@@ -610,62 +612,65 @@ class _Plan:
             cached = self._times[key] = (when, when <= self.now)
         return cached
 
-    def wanted(self, done: set) -> Iterator[tuple[tuple[int, int, int], _Wanted]]:
+    def wanted(self, done: set) -> Iterator[_Wanted]:
+        """Every reminder the flows want now, except the (event, step, contact) keys in `done`."""
         firm = self.firm
+        from_number = firm.from_number or ""
         for event in self.events:
             client = self.clients.get(event.client_id)
             contacts = self.contacts.get(event.client_id)
             if client is None or not contacts:
                 continue
             matter = self.matters.get(event.matter_id) if event.matter_id else None
+            simulated = self.simulated.get(event.flow_id, False)
             for step in self.steps.get(event.flow_id, ()):
                 step_templates = self.templates.get(step.id, {})
                 language = client.language if client.language in step_templates else "en"
                 template = step_templates.get(language)
                 if template is None:
                     continue
+                names_contact = "contactphone" in template.casefold()
+                shape = None
                 for contact in contacts:
                     key = (event.id, step.id, contact.id)
                     if key in done:
                         continue
-                    zone = self.zone(contact.phone)
-                    send_at, past = self.send_time(event.starts_at, step, zone)
-                    body, segments, encoding = self.render(
-                        template, event, client, matter, contact.phone, language
-                    )
-                    too_long = segments > firm.max_segments
-                    yield (
-                        key,
-                        _Wanted(
+                    if shape is None or names_contact:
+                        body, segments, encoding = self.render(
+                            template,
+                            event,
+                            client,
+                            matter,
+                            contact.phone if names_contact else "",
+                            language,
+                        )
+                        too_long = segments > firm.max_segments
+                        shape = _Shape(
                             firm_id=firm.id,
                             event_id=event.id,
                             client_id=client.id,
                             matter_id=event.matter_id,
-                            to_number=contact.phone,
-                            from_number=firm.from_number or "",
+                            from_number=from_number,
                             body=body,
                             segments=segments,
                             encoding=encoding,
                             status="failed" if too_long else "scheduled",
                             error_code=TOO_LONG if too_long else None,
                             error_text=(
-                                f"This reminder is {segments} segments long, over the limit of "
-                                f"{firm.max_segments}; shorten the flow's template."
+                                f"This reminder is {segments} segments long, over the limit "
+                                f"of {firm.max_segments}; shorten the flow's template."
                                 if too_long
                                 else None
                             ),
-                            send_at=send_at,
-                            past=past,
-                            simulated=self.simulated.get(event.flow_id, False),
-                            now=self.now,
-                        ),
-                    )
+                            simulated=simulated,
+                        )
+                    send_at, past = self.send_time(event.starts_at, step, self.zone(contact.phone))
+                    yield key, shape, contact.phone, send_at, past
 
     def render(
         self, template: str, event, client, matter, contact_phone: str, language: str
     ) -> tuple[str, int, str]:
-        """Body, segments and encoding; contacts of one event share it unless it names them."""
-        contact_phone = contact_phone if "contactphone" in template.casefold() else ""
+        """Body, segments and encoding; `contact_phone` is "" unless the template names it."""
         key = (template, event.id, language, contact_phone)
         cached = self._renders.get(key)
         if cached is None:
@@ -727,10 +732,23 @@ def merge_values(
     )
 
 
-@lru_cache(maxsize=100_000)
+_ZONES_BY_PREFIX: dict[tuple[str, str], str] = {}
+
+
 def _time_zone(number: str, default: str) -> str:
-    """phone.time_zone, remembered: a resync of many events asks again for the same numbers."""
-    return phone.time_zone(number, default)
+    """phone.time_zone, remembered: a resync of many events asks again for the same numbers.
+
+    North American zones go by area code and exchange (phonenumbers' zone prefixes are at most
+    7 digits there, "+1" included), so valid +1 numbers sharing those share the answer, and a
+    firm's 40,000 contacts cost a few hundred lookups.
+    """
+    prefix = number[:8] if len(number) == 12 and number.startswith("+1") else number
+    zone = _ZONES_BY_PREFIX.get((prefix, default))
+    if zone is None:
+        if len(_ZONES_BY_PREFIX) > 100_000:
+            _ZONES_BY_PREFIX.clear()
+        zone = _ZONES_BY_PREFIX[(prefix, default)] = phone.time_zone(number, default)
+    return zone
 
 
 @lru_cache(maxsize=64)
