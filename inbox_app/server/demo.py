@@ -4,7 +4,9 @@ and a carrier that now and then texts in (signed webhooks to itself) so notifica
 from __future__ import annotations
 
 import io
+import itertools
 import logging
+import math
 import random
 import secrets
 import shutil
@@ -19,7 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -69,10 +71,10 @@ THREADS: dict[int, list[tuple[str, int, str, tuple[str, ...]]]] = {
             OUT,
             60 * 27,
             "Hi Maria, this is Dana from Whitfield & Ortiz. Could you send photos of "
-            "the bus stop where you fell, and of your knee?",
+            "the spot where you fell, and of the incident report the driver gave you?",
             (),
         ),
-        (IN, 60 * 26, "Yes of course. I took these the day after.", ("sidewalk", "knee")),
+        (IN, 60 * 26, "Yes of course. I took these the day after.", ("sidewalk", "report")),
         (IN, 60 * 26 - 2, "The crack in the sidewalk is still there, nobody fixed it.", ()),
         (
             OUT,
@@ -206,61 +208,455 @@ def _jpeg(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+PICTURES = ("sidewalk", "report", "receipt", "mold", "paystub")
+
+
 def make_picture(kind: str, seed: int = 0) -> bytes:
-    """A plausible phone photo drawn with Pillow (sidewalk, knee, receipt, mold, pay stub)."""
+    """A phone photo drawn with Pillow: a cracked sidewalk in late light, a transit incident
+    report and a pay stub lying on a desk, a clinic receipt on a table, mold on a bathroom wall.
+    """
     rng = random.Random(f"{kind}-{seed}")
-    w, h = (900, 1200) if kind in ("receipt", "paystub") else (1200, 900)
-    img = Image.new("RGB", (w, h))
-    draw = ImageDraw.Draw(img)
-    if kind == "sidewalk":
-        for y in range(h):
-            shade = 150 + int(40 * y / h)
-            draw.line([(0, y), (w, y)], fill=(shade, shade - 4, shade - 10))
-        for _ in range(2500):
-            x, y = rng.randrange(w), rng.randrange(h)
-            g = rng.randrange(110, 200)
-            draw.point((x, y), fill=(g, g, g - 8))
-        for x in range(0, w, 300):
-            draw.line([(x + 40, 0), (x - 40, h)], fill=(110, 108, 100), width=6)
-        points = [(200, 520)]
-        for _ in range(14):
-            px, py = points[-1]
-            points.append((px + rng.randrange(40, 70), py + rng.randrange(-30, 30)))
-        draw.line(points, fill=(40, 38, 36), width=9)
-        draw.rectangle([0, 0, w, 120], fill=(96, 132, 72))
-    elif kind == "knee":
-        draw.rectangle([0, 0, w, h], fill=(70, 86, 112))
-        draw.ellipse([250, 150, 950, 850], fill=(224, 178, 150))
-        draw.ellipse([520, 380, 720, 560], fill=(150, 80, 110))
-        draw.ellipse([560, 420, 680, 520], fill=(120, 60, 95))
-    elif kind == "mold":
-        draw.rectangle([0, 0, w, h], fill=(232, 230, 222))
-        for _ in range(420):
-            x, y = rng.gauss(w * 0.55, 180), rng.gauss(h * 0.4, 140)
-            r = rng.randrange(6, 26)
-            g = rng.randrange(40, 90)
-            draw.ellipse([x - r, y - r, x + r, y + r], fill=(g, g + 10, g - 10))
-        draw.rectangle([0, h - 180, w, h], fill=(250, 250, 250))
-        for x in range(0, w, 150):
-            draw.line([(x, h - 180), (x, h)], fill=(210, 210, 210), width=3)
-    else:  # receipt / paystub: paper on a table
-        draw.rectangle([0, 0, w, h], fill=(120, 84, 56))
-        for y in range(0, h, 18):
-            draw.line([(0, y), (w, y + rng.randrange(-6, 6))], fill=(110, 76, 50), width=3)
-        paper = [140, 90, w - 140, h - 90]
-        draw.rectangle(paper, fill=(248, 247, 242))
-        draw.rectangle(
-            [paper[0] + 40, paper[1] + 40, paper[2] - 40, paper[1] + 90],
-            fill=(60, 90, 150) if kind == "paystub" else (40, 40, 40),
+    draw = {
+        "sidewalk": sidewalk,
+        "report": report,
+        "receipt": receipt,
+        "mold": mold,
+        "paystub": paystub,
+    }[kind]
+    return _jpeg(draw(rng))
+
+
+# Drawing helpers: soft noise, light falling from one side, vignette, film grain, surfaces.
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=size)
+
+
+def _blotches(size, scale, rng, lo=0, hi=255) -> Image.Image:
+    """Soft multi-scale noise (grayscale): small random images blown up smoothly."""
+    w, h = size
+    out = Image.new("L", size, 128)
+    for s, weight in ((scale, 0.55), (scale // 3 or 1, 0.3), (scale // 9 or 1, 0.15)):
+        small = Image.effect_noise((max(2, w // s), max(2, h // s)), 60).resize(size, Image.BICUBIC)
+        out = Image.blend(out, small, weight)
+    return out.point(lambda v: lo + (hi - lo) * v // 255)
+
+
+def _grain(img: Image.Image, amount: float = 10) -> Image.Image:
+    noise = Image.effect_noise(img.size, amount).convert("RGB")
+    return ImageChops.add(img, ImageChops.subtract(noise, Image.new("RGB", img.size, (128,) * 3)))
+
+
+def _light(img: Image.Image, angle: float, strength: float = 0.35) -> Image.Image:
+    """Light falling from one side: a linear gradient multiplied in."""
+    # Rotate a large gradient and keep its middle, so no empty corners show.
+    g = Image.linear_gradient("L").resize((512, 512)).rotate(angle, resample=Image.BICUBIC)
+    g = g.crop((128, 128, 384, 384)).resize(img.size, Image.BICUBIC)
+    g = g.point(lambda v: int(255 - strength * (255 - v)))
+    return ImageChops.multiply(img, Image.merge("RGB", (g, g, g)))
+
+
+def _vignette(img: Image.Image, strength: float = 0.45) -> Image.Image:
+    r = Image.radial_gradient("L").resize(img.size, Image.BICUBIC)
+    r = r.point(lambda v: int(255 - strength * max(0, v - 70) * 255 / 185))
+    return ImageChops.multiply(img, Image.merge("RGB", (r, r, r)))
+
+
+def _shadow(size, box, radius=18, offset=(14, 18), darkness=150) -> Image.Image:
+    mask = Image.new("L", size, 0)
+    x0, y0, x1, y1 = box
+    ImageDraw.Draw(mask).rectangle(
+        [x0 + offset[0], y0 + offset[1], x1 + offset[0], y1 + offset[1]], fill=darkness
+    )
+    return mask.filter(ImageFilter.GaussianBlur(radius))
+
+
+def _wood(size, rng) -> Image.Image:
+    w, h = size
+    grain = Image.effect_noise((w // 60 + 2, h * 2), 80).resize((w, h), Image.BICUBIC)
+    streaks = Image.new("L", size)
+    # Rows of varying tone (fast: draw lines), then the grain on top.
+    d = ImageDraw.Draw(streaks)
+    for y in range(h):
+        v = 128 + 38 * math.sin(y / 9.0 + 2.5 * math.sin(y / 61.0)) + 14 * math.sin(y / 2.7)
+        d.line([(0, y), (w, y)], fill=int(v))
+    streaks = ImageChops.blend(streaks, grain, 0.35)
+    dark = Image.new("RGB", size, (86, 56, 34))
+    light = Image.new("RGB", size, (168, 122, 82))
+    return Image.composite(light, dark, streaks)
+
+
+def receipt(rng) -> Image.Image:
+    w, h = 900, 1200
+    table = _wood((w, h), rng)
+    pw, ph = 470, 1010
+    paper = Image.new("RGB", (pw, ph), (247, 245, 238))
+    d = ImageDraw.Draw(paper)
+    mono = _font(22)
+    big = _font(30)
+    y = 40
+
+    def center(text, font, fill=(40, 40, 44)):
+        nonlocal y
+        tw = d.textlength(text, font=font)
+        d.text(((pw - tw) / 2, y), text, font=font, fill=fill)
+        y += font.size + 10
+
+    center("CAPITOL URGENT CARE", big, (25, 25, 30))
+    center("1420 K Street NW, Washington DC", mono)
+    center("(202) 555-0190", mono)
+    y += 14
+    d.line([(30, y), (pw - 30, y)], fill=(90, 90, 90), width=2)
+    y += 16
+    for left, right in (("Date: 11/26/2026", "4:12 PM"), ("Patient: ALVAREZ, M.", "#48213")):
+        d.text((30, y), left, font=mono, fill=(45, 45, 50))
+        rw = d.textlength(right, font=mono)
+        d.text((pw - 30 - rw, y), right, font=mono, fill=(45, 45, 50))
+        y += 34
+    y += 10
+    for item, price in (
+        ("Office visit, level 3", "185.00"),
+        ("X-ray, knee 2 views", "142.00"),
+        ("Knee brace", "38.50"),
+        ("Ibuprofen 600mg x30", "12.40"),
+    ):
+        d.text((30, y), item, font=mono, fill=(45, 45, 50))
+        rw = d.textlength(price, font=mono)
+        d.text((pw - 30 - rw, y), price, font=mono, fill=(45, 45, 50))
+        y += 38
+    y += 6
+    d.line([(30, y), (pw - 30, y)], fill=(90, 90, 90), width=2)
+    y += 16
+    for item, price, font in (
+        ("Subtotal", "377.90", mono),
+        ("Insurance", "-250.00", mono),
+        ("TOTAL PAID", "$127.90", big),
+    ):
+        d.text((30, y), item, font=font, fill=(30, 30, 34))
+        rw = d.textlength(price, font=font)
+        d.text((pw - 30 - rw, y), price, font=font, fill=(30, 30, 34))
+        y += font.size + 14
+    y += 10
+    center("VISA **** 4471   APPROVED", mono)
+    y += 20
+    # barcode
+    x = 70
+    while x < pw - 70:
+        bw = rng.choice((2, 3, 5))
+        d.rectangle([x, y, x + bw, y + 70], fill=(30, 30, 30))
+        x += bw + rng.choice((2, 3, 4))
+    y += 90
+    center("Thank you. Get well soon!", mono)
+    # Torn bottom edge.
+    mask = Image.new("L", (pw, ph), 255)
+    md = ImageDraw.Draw(mask)
+    pts = (
+        [(0, ph)]
+        + [(x, ph - 14 + rng.randrange(-6, 7)) for x in range(0, pw + 10, 10)]
+        + [(pw, ph)]
+    )
+    md.polygon(pts, fill=0)
+    # Paper shading: a soft fold across the middle.
+    fold = (
+        Image.linear_gradient("L")
+        .resize((pw, ph))
+        .point(lambda v: int(235 + 20 * math.cos(v / 255 * math.pi * 2)))
+    )
+    paper = ImageChops.multiply(paper, Image.merge("RGB", (fold, fold, fold)))
+    paper = _grain(paper, 6)
+    rgba = paper.convert("RGBA")
+    rgba.putalpha(mask)
+    angle = -3.2
+    rot = rgba.rotate(angle, resample=Image.BICUBIC, expand=True)
+    ox, oy = (w - rot.width) // 2 + 10, (h - rot.height) // 2 + 5
+    shadow = Image.new("L", (w, h), 0)
+    shadow.paste(rot.getchannel("A").point(lambda a: a * 150 // 255), (ox + 16, oy + 22))
+    shadow = shadow.filter(ImageFilter.GaussianBlur(16))
+    table = Image.composite(Image.new("RGB", (w, h), (20, 12, 6)), table, shadow)
+    table.paste(rot, (ox, oy), rot)
+    img = _light(table, 35, 0.35)
+    img = _vignette(img, 0.5)
+    img = img.filter(ImageFilter.GaussianBlur(0.6))
+    return _grain(img, 9)
+
+
+def sidewalk(rng) -> Image.Image:
+    w, h = 1200, 900
+    tone = _blotches((w, h), 120, rng, 150, 212)
+    fine = Image.effect_noise((w, h), 40).filter(ImageFilter.GaussianBlur(0.7))
+    tone = ImageChops.blend(tone, fine, 0.25)
+    concrete = Image.merge("RGB", (tone, tone.point(lambda v: v - 3), tone.point(lambda v: v - 12)))
+    d = ImageDraw.Draw(concrete)
+    # Expansion joints, with a shadowed and a lit edge.
+    for x in (330, 760):
+        d.line([(x, 0), (x - 60, h)], fill=(88, 86, 82), width=7)
+        d.line([(x + 5, 0), (x - 55, h)], fill=(190, 188, 182), width=2)
+    # The crack: a random walk drawn in short segments of varying width, with a dark halo.
+    halo = Image.new("L", (w, h), 0)
+    hd = ImageDraw.Draw(halo)
+
+    def crack(x, y, steps, dx, width):
+        pts = [(x, y)]
+        heading = 0.0
+        for _ in range(steps):
+            heading = max(-0.9, min(0.9, heading + rng.uniform(-0.5, 0.5)))
+            x += dx * math.cos(heading)
+            y += dx * math.sin(heading)
+            pts.append((x, y))
+        for i, (a, b) in enumerate(itertools.pairwise(pts)):
+            wdt = max(
+                1, int(width * (0.6 + 0.6 * math.sin(i / 3.0) ** 2) * (1 - i / (steps * 1.6)))
+            )
+            d.line([a, b], fill=(28, 26, 24), width=wdt)
+            d.line(
+                [(a[0] + 1, a[1] + wdt / 2 + 1), (b[0] + 1, b[1] + wdt / 2 + 1)],
+                fill=(176, 172, 164),
+                width=1,
+            )
+            hd.line([a, b], fill=110, width=wdt * 5)
+        return pts
+
+    main = crack(40, 500, 110, 10, 7)
+    for i in (25, 60, 85):
+        bx, by = main[i]
+        crack(bx, by, 18 + rng.randrange(10), 8, 3)
+    halo = halo.filter(ImageFilter.GaussianBlur(9))
+    concrete = Image.composite(Image.new("RGB", (w, h), (60, 58, 55)), concrete, halo)
+    d = ImageDraw.Draw(concrete)
+    # A raised, broken edge along the crack.
+    conc = concrete.filter(ImageFilter.GaussianBlur(0.8))
+    # Grass strip at the top.
+    grass = Image.new("RGB", (w, 140), (58, 84, 40))
+    gd = ImageDraw.Draw(grass)
+    for _ in range(5200):
+        x = rng.randrange(w)
+        y0 = rng.randrange(30, 150)
+        g = rng.randrange(70, 170)
+        color = (g * rng.uniform(0.45, 0.8), g, g * rng.uniform(0.2, 0.45))
+        gd.line(
+            [(x, y0), (x + rng.randrange(-10, 11), y0 - rng.randrange(15, 45))],
+            fill=tuple(int(c) for c in color),
+            width=rng.choice((1, 2, 2, 3)),
         )
-        y = paper[1] + 130
-        while y < paper[3] - 60:
-            length = rng.randrange(200, paper[2] - paper[0] - 120)
-            draw.line([(paper[0] + 40, y), (paper[0] + 40 + length, y)], fill=(90, 90, 90), width=7)
-            draw.line([(paper[2] - 160, y), (paper[2] - 50, y)], fill=(60, 60, 60), width=7)
-            y += 42
-    img = img.filter(ImageFilter.GaussianBlur(1.2))
-    return _jpeg(img)
+    edge = (
+        Image.linear_gradient("L")
+        .resize((w, 140))
+        .point(lambda v: 255 if v < 190 else int(255 * (255 - v) / 65))
+    )
+    conc.paste(grass.filter(ImageFilter.GaussianBlur(1.2)), (0, 0), edge)
+    # Photographed at an angle: perspective squeeze toward the top.
+    coeffs = _perspective(
+        [(0, 0), (w, 0), (w, h), (0, h)],
+        [(230, 0), (w - 230, 0), (w, h), (0, h)],
+    )
+    conc = conc.transform((w, h), Image.PERSPECTIVE, coeffs, Image.BICUBIC)
+    # Late-afternoon light: warm, from the top left, with a lamp post's soft shadow.
+    shade = Image.new("L", (w, h), 0)
+    ImageDraw.Draw(shade).polygon([(w, 260), (w, 330), (380, h), (290, h)], fill=90)
+    shade = shade.filter(ImageFilter.GaussianBlur(14))
+    conc = Image.composite(Image.new("RGB", (w, h), (70, 72, 86)), conc, shade)
+    warm = Image.new("RGB", (w, h), (255, 236, 205))
+    conc = ImageChops.multiply(conc, warm)
+    img = _light(conc, 225, 0.3)
+    img = _vignette(img, 0.3)
+    return _grain(img, 8)
+
+
+def _perspective(dst, src):
+    """Coefficients for Image.transform(PERSPECTIVE) mapping dst quad to src quad."""
+    rows = []
+    for (x, y), (u, v) in zip(dst, src, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y, u])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y, v])
+    n = 8
+    for col in range(n):  # Gauss-Jordan with partial pivoting
+        pivot = max(range(col, n), key=lambda r: abs(rows[r][col]))
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        p = rows[col][col]
+        rows[col] = [c / p for c in rows[col]]
+        for r in range(n):
+            if r != col and rows[r][col]:
+                f = rows[r][col]
+                rows[r] = [a - f * b for a, b in zip(rows[r], rows[col], strict=True)]
+    return [rows[i][n] for i in range(n)]
+
+
+def _on_table(
+    paper: Image.Image, background: Image.Image, angle: float, rng, light=35
+) -> Image.Image:
+    """`paper` (RGBA) lying on `background`, rotated, with a soft shadow, light and grain."""
+    w, h = background.size
+    rot = paper.rotate(angle, resample=Image.BICUBIC, expand=True)
+    ox, oy = (
+        (w - rot.width) // 2 + rng.randrange(-12, 13),
+        (h - rot.height) // 2 + rng.randrange(-8, 9),
+    )
+    shadow = Image.new("L", (w, h), 0)
+    shadow.paste(rot.getchannel("A").point(lambda a: a * 150 // 255), (ox + 16, oy + 22))
+    shadow = shadow.filter(ImageFilter.GaussianBlur(16))
+    out = Image.composite(Image.new("RGB", (w, h), (20, 14, 10)), background, shadow)
+    out.paste(rot, (ox, oy), rot)
+    out = _light(out, light, 0.35)
+    out = _vignette(out, 0.4)
+    return _grain(out.filter(ImageFilter.GaussianBlur(0.6)), 8)
+
+
+def _fabric(size, rng, color=(74, 84, 98)) -> Image.Image:
+    tone = _blotches(size, 90, rng, 100, 160)
+    weave = Image.effect_noise(size, 50).filter(ImageFilter.GaussianBlur(0.5))
+    tone = ImageChops.blend(tone, weave, 0.3)
+    base = Image.new("RGB", size, color)
+    return ImageChops.multiply(
+        Image.merge("RGB", (tone,) * 3).point(lambda v: min(255, v + 90)),
+        base.point(lambda v: min(255, v * 2)),
+    )
+
+
+def document(rng, title, org, fields, table, note, cols=(48, 300, 430, 560)) -> Image.Image:
+    """A printed form: letterhead, fields, a table and a signature line."""
+    pw, ph = 680, 880
+    page = Image.new("RGB", (pw, ph), (250, 250, 247))
+    d = ImageDraw.Draw(page)
+    small, body, head = _font(15), _font(18), _font(28)
+    d.rectangle([40, 38, 92, 90], fill=(28, 70, 140))
+    d.text((52, 48), org[0], font=_font(34), fill=(255, 255, 255))
+    d.text((108, 40), org, font=_font(22), fill=(28, 50, 95))
+    d.text((108, 68), "Washington, DC 20001  ·  (202) 555-0100", font=small, fill=(90, 96, 110))
+    d.text((40, 120), title, font=head, fill=(20, 24, 32))
+    d.line([(40, 162), (pw - 40, 162)], fill=(28, 70, 140), width=3)
+    y = 182
+    for i, (label, value) in enumerate(fields):
+        x = 40 if i % 2 == 0 else pw // 2 + 10
+        d.text((x, y), label.upper(), font=small, fill=(110, 116, 128))
+        d.text((x, y + 18), value, font=body, fill=(25, 28, 36))
+        d.line([(x, y + 44), (x + pw // 2 - 60, y + 44)], fill=(200, 202, 208), width=1)
+        if i % 2 == 1:
+            y += 62
+    y += 74 if len(fields) % 2 else 12
+    d.rectangle([40, y, pw - 40, y + 30], fill=(232, 236, 244))
+    for x, text in zip(cols, table[0], strict=True):
+        d.text((x, y + 6), text, font=small, fill=(40, 50, 70))
+    y += 38
+    for row in table[1:]:
+        for x, text in zip(cols, row, strict=True):
+            d.text((x, y), text, font=body, fill=(30, 32, 40))
+        y += 30
+        d.line([(40, y - 4), (pw - 40, y - 4)], fill=(225, 227, 232), width=1)
+    y += 20
+    for line in note:
+        d.text((40, y), line, font=body, fill=(50, 54, 64))
+        y += 26
+    # A signature.
+    sy = ph - 120
+    pts = []
+    for i in range(260):
+        t = i / 10.0
+        pts.append(
+            (
+                60 + t * 9 + 14 * math.sin(t * 1.9),
+                sy + 16 * math.cos(t * 1.9) * (0.5 + 0.5 * math.sin(t * 0.4)),
+            )
+        )
+    d.line(pts, fill=(30, 50, 120), width=2, joint="curve")
+    d.line([(40, sy + 30), (320, sy + 30)], fill=(120, 124, 132), width=1)
+    d.text((40, sy + 36), "Signature", font=small, fill=(110, 116, 128))
+    d.text((pw - 200, ph - 50), "Page 1 of 1", font=small, fill=(110, 116, 128))
+    rgba = page.convert("RGBA")
+    return rgba
+
+
+def report(rng) -> Image.Image:
+    page = document(
+        rng,
+        "Passenger Incident Report",
+        "Metro Transit Authority",
+        [
+            ("Report no.", "MTA-2025-118342"),
+            ("Date of incident", "Nov 24, 2026, 7:45 AM"),
+            ("Location", "Stop #3107, 14th St & Irving"),
+            ("Route", "Bus 52"),
+            ("Passenger", "Maria Alvarez"),
+            ("Phone", "(202) 555-0111"),
+        ],
+        [
+            ("Item", "Description", "Seen by", "Photo"),
+            ("1", "Cracked slab at curb", "Driver", "Yes"),
+            ("2", "Fall, left knee", "Witness", "No"),
+            ("3", "No warning sign", "Driver", "Yes"),
+        ],
+        [
+            "Passenger tripped on a raised, cracked slab while",
+            "boarding. First aid offered; passenger declined",
+            "ambulance. Supervisor notified at 7:58 AM.",
+        ],
+        cols=(48, 110, 420, 560),
+    )
+    w, h = 1200, 900
+    page = page.resize((int(page.width * 0.92), int(page.height * 0.92)), Image.LANCZOS)
+    return _on_table(page, _wood((w, h), rng), -4.0, rng, light=30)
+
+
+def paystub(rng) -> Image.Image:
+    page = document(
+        rng,
+        "Earnings Statement",
+        "Lakeside Logistics LLC",
+        [
+            ("Employee", "Emily Nguyen"),
+            ("Pay period", "Nov 1 - Nov 15, 2026"),
+            ("Employee ID", "004417"),
+            ("Pay date", "Nov 20, 2026"),
+        ],
+        [
+            ("Earnings", "Hours", "Rate", "Amount"),
+            ("Regular", "80.00", "21.50", "1,720.00"),
+            ("Overtime", "6.50", "32.25", "209.63"),
+            ("Fed. tax", "", "", "-231.56"),
+            ("Net pay", "", "", "1,498.07"),
+        ],
+        ["Year to date gross: 41,204.18", "Direct deposit to account ****2209"],
+    )
+    w, h = 900, 1200
+    return _on_table(page, _fabric((w, h), rng), 2.5, rng, light=200)
+
+
+def mold(rng) -> Image.Image:
+    w, h = 1200, 900
+    tone = _blotches((w, h), 160, rng, 214, 240)
+    wall = Image.merge("RGB", (tone, tone.point(lambda v: v - 3), tone.point(lambda v: v - 10)))
+    # Water stain rings.
+    stain = Image.new("L", (w, h), 0)
+    sd = ImageDraw.Draw(stain)
+    for r, a in ((330, 40), (250, 55), (180, 35)):
+        sd.ellipse([620 - r, 300 - r * 0.8, 620 + r, 300 + r * 0.8], outline=a, width=26)
+    stain = stain.filter(ImageFilter.GaussianBlur(22))
+    wall = Image.composite(Image.new("RGB", (w, h), (170, 140, 96)), wall, stain)
+    # Mold: many small dark spots in clusters, densest near the corner.
+    spots = Image.new("L", (w, h), 0)
+    md = ImageDraw.Draw(spots)
+    for _ in range(34):
+        cx, cy = rng.gauss(640, 190), rng.gauss(290, 120)
+        for _ in range(rng.randrange(60, 220)):
+            x, y = rng.gauss(cx, 42), rng.gauss(cy, 34)
+            r = rng.uniform(0.8, 3.5) * (1.6 if rng.random() < 0.1 else 1)
+            md.ellipse([x - r, y - r, x + r, y + r], fill=rng.randrange(120, 255))
+    spots = spots.filter(ImageFilter.GaussianBlur(1.8))
+    fuzz = spots.filter(ImageFilter.GaussianBlur(14)).point(lambda v: min(255, v * 3))
+    wall = Image.composite(
+        Image.new("RGB", (w, h), (92, 98, 72)), wall, fuzz.point(lambda v: v // 2)
+    )
+    wall = Image.composite(Image.new("RGB", (w, h), (34, 38, 30)), wall, spots)
+    # Tiles along the bottom, and the ceiling corner at the top.
+    d = ImageDraw.Draw(wall)
+    d.rectangle([0, h - 190, w, h], fill=(236, 238, 240))
+    for x in range(0, w, 150):
+        d.line([(x, h - 190), (x, h)], fill=(196, 198, 200), width=3)
+    d.line([(0, h - 90), (w, h - 90)], fill=(196, 198, 200), width=3)
+    d.line([(0, h - 190), (w, h - 190)], fill=(175, 176, 178), width=4)
+    img = _light(wall, 300, 0.4)
+    img = _vignette(img, 0.45)
+    return _grain(img.filter(ImageFilter.GaussianBlur(0.8)), 7)
 
 
 # --- seeding ---------------------------------------------------------------------------------

@@ -55,12 +55,20 @@ def test_screenshots_of_the_demo_firm(demo_window, qtbot, artifacts_dir):
     open_and_wait(window, qtbot, showcase)
     model = window.thread_model
     album = next(m for m in model.messages() if len(m.media) > 1)
-    window.message_view.scrollTo(
-        model.index(model.row_of(album.id)), window.message_view.ScrollHint.PositionAtCenter
-    )
+    last_photo = [m for m in model.messages() if m.media][-1]
+    # A taller window, scrolled so the last photo's bubble ends at the bottom: every image of
+    # the thread is whole on screen (none cut off by the edge of the view).
+    window.resize(1280, 920)
+    view = window.message_view
+    qtbot.waitUntil(lambda: view.viewport().height() > 700)
+    view.scrollTo(model.index(model.row_of(last_photo.id)), view.ScrollHint.PositionAtBottom)
     qtbot.wait(50)
+    shown = view.viewport().rect()
+    for m in (album, last_photo):
+        assert shown.contains(view.visualRect(model.index(model.row_of(m.id)))), m.body
     path = artifacts_dir / "thread_with_images.png"
     assert window.grab().save(str(path))
+    window.resize(1280, 800)
 
     window.compose.set_text(
         "It\u2019s \u201cconfirmed\u201d \u2014 see you Thursday at 10 AM at our office on"
