@@ -9,7 +9,7 @@ from datetime import time as clock
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from inbox_app.models import tables as t
 from inbox_app.server.dispatcher import Dispatcher, dispatch_once
@@ -268,3 +268,119 @@ def test_quiet_hours_are_checked_again_at_claim_time_in_the_recipients_zone(db_u
         assert (local.hour, local.minute) == (start.hour, start.minute)
         assert moved.send_at > t.utcnow()
         assert not moved.is_debited
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_two_server_processes_race_forty_sends_for_twenty_five_credits(db_url, tmp_path, fake):
+    """Two `inbox-server` processes on one PostgreSQL database, auto top-up off: the balance
+    decides, not timing. Exactly 25 reach the carrier, once each; 15 are held with a 402."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from inbox_app.server.db import make_engine, make_sessionmaker
+    from inbox_app.server.services import credits
+    from inbox_app.server.services.auth import create_user
+    from tests.conftest import PASSWORD
+    from tests.harness import ACCOUNT_SID, AUTH_TOKEN
+    from tests.server.conftest import wait_until
+    from tests.server.test_stream import servers_in_processes
+
+    engine = make_engine(db_url)
+    sessions = make_sessionmaker(engine)
+    try:
+        with sessions() as session:
+            user = create_user(session, "alice", PASSWORD, is_admin=True, firm_name="Doe Law")
+        firm_id = user.firm_id
+        with sessions() as session, session.begin():
+            # 75 of the free 100 spent earlier, through the ledger like any debit.
+            session.execute(
+                update(t.CreditBalance).where(t.CreditBalance.firm_id == firm_id).values(balance=25)
+            )
+            session.add(
+                t.CreditEntry(
+                    firm_id=firm_id, kind="debit", amount=-75, balance_after=25, note="earlier"
+                )
+            )
+        ports = [free_port(), free_port()]
+        envs = [
+            {
+                "INBOX_DATABASE_URL": db_url,
+                "INBOX_MEDIA_DIR": str(tmp_path / "media"),
+                "INBOX_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                "INBOX_SECRET_KEY": "race-test-secret-" + "x" * 32,
+                "INBOX_SEND_MODE": "live",
+                "INBOX_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                "INBOX_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                "INBOX_TWILIO_FROM": "+12015550100",
+                "INBOX_TWILIO_API_BASE": fake.url,
+                "INBOX_SEND_RATE_PER_SECOND": "0",
+                "INBOX_DISPATCHER_INTERVAL": "0.05",
+            }
+            for port in ports
+        ]
+        with servers_in_processes(envs, ports):
+            bases = [f"http://127.0.0.1:{port}" for port in ports]
+            token = httpx.post(
+                f"{bases[0]}/api/v1/auth/token",
+                json={"username": "alice", "password": PASSWORD},
+                timeout=15,
+            ).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            threads = []
+            for n in range(5):
+                response = httpx.post(
+                    f"{bases[n % 2]}/api/v1/conversations",
+                    json={"phone": f"+1201555{300 + n:04d}"},
+                    headers=headers,
+                    timeout=15,
+                )
+                threads.append(response.json()["id"])
+            barrier = threading.Barrier(40)
+
+            def send(n: int) -> tuple[str, int]:
+                body = f"race {n}"
+                with httpx.Client(base_url=bases[n % 2], headers=headers, timeout=30) as http:
+                    barrier.wait()
+                    response = http.post(
+                        f"/api/v1/conversations/{threads[n % 5]}/messages", json={"body": body}
+                    )
+                return body, response.status_code
+
+            with ThreadPoolExecutor(40) as pool:
+                answers = list(pool.map(send, range(40)))
+
+            accepted = {body for body, code in answers if code == 201}
+            refused = {body for body, code in answers if code == 402}
+            assert (len(accepted), len(refused)) == (25, 15), answers
+
+            def settled() -> bool:
+                with sessions() as session:
+                    # "sending" with a carrier sid is handed over, waiting for status callbacks.
+                    busy = session.scalar(
+                        select(func.count())
+                        .select_from(t.Message)
+                        .where(
+                            t.Message.status.in_(("queued", "sending", "scheduled")),
+                            t.Message.carrier_sid.is_(None),
+                        )
+                    )
+                return busy == 0 and len(fake.requests) >= 25
+
+            wait_until(settled, timeout=20)
+            at_carrier = [r.params["Body"] for r in fake.requests]
+            assert sorted(at_carrier) == sorted(accepted)  # each once, none of the held ones
+            with sessions() as session, session.begin():
+                assert credits.balance(session, firm_id) == 0
+                assert credits.ledger_sum(session, firm_id) == 0
+                rows = session.scalars(select(t.Message)).all()
+                held = {m.body for m in rows if m.status == "held"}
+                handed = {m.body for m in rows if m.carrier_sid}
+                debits = session.scalar(
+                    select(func.count())
+                    .select_from(t.CreditEntry)
+                    .where(t.CreditEntry.kind == "debit", t.CreditEntry.message_id.is_not(None))
+                )
+            assert held == refused and handed == accepted and debits == 25
+    finally:
+        engine.dispose()
