@@ -7,11 +7,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from inbox_app.models import tables as t
-from tests.conftest import PASSWORD
-from tests.harness import AUTH_TOKEN, post_webhook
+from tests.conftest import PASSWORD, login, make_user
+from tests.harness import AUTH_TOKEN, free_port, make_settings, post_webhook, serve_in_thread
 from tests.server.conftest import CLIENT, conversation_for, inbound, status, wait_until
 
 BIG = "99999999999999999999"  # above 2**63 - 1
@@ -144,7 +145,18 @@ def test_values_the_database_cannot_hold_are_422_not_500(server, admin):
     assert admin.get("/api/v1/credits").json()["bundle_price_cents"] != int(BIG)
 
 
-def test_webhook_fields_with_nul_are_stripped_and_the_carrier_gets_200(server, admin):
+@pytest.fixture
+def quiet_carrier(db_url, tmp_path):
+    """A server whose simulated carrier reports no statuses of its own during the test."""
+    with serve_in_thread(
+        make_settings(db_url, tmp_path, free_port(), simulate_status_delay=60)
+    ) as running:
+        make_user(running, "alice", admin=True)
+        yield running, login(running, "alice")
+
+
+def test_webhook_fields_with_nul_are_stripped_and_the_carrier_gets_200(quiet_carrier):
+    server, admin = quiet_carrier
     response = inbound(server, "Is court\x00 on Monday?", NumSegments="1\x00")
     assert response.status_code == 200, response.text
     [conversation] = admin.get("/api/v1/conversations").json()
@@ -152,7 +164,7 @@ def test_webhook_fields_with_nul_are_stripped_and_the_carrier_gets_200(server, a
     [message] = admin.get(f"/api/v1/conversations/{conversation['id']}/messages").json()["messages"]
     assert message["body"] == "Is court on Monday?"
 
-    # A status callback carrying a NUL is applied too.
+    # A status callback carrying a NUL is applied too (no simulated status races it).
     sent = admin.post(
         f"/api/v1/conversations/{conversation['id']}/messages", json={"body": "Yes, 10am"}
     ).json()
