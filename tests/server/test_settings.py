@@ -154,3 +154,17 @@ def test_server_logs_neither_bodies_nor_secrets_nor_twilio_request_details(tmp_p
     assert body not in output
     assert AUTH_TOKEN not in output and signed_in["access_token"] not in output
     assert "Twilio API Request" not in output
+
+
+def test_secrets_are_kept_out_of_the_settings_repr_but_sign_webhooks(monkeypatch, tmp_path):
+    monkeypatch.setenv("INBOX_DATABASE_URL", f"sqlite:///{tmp_path}/firm.db")
+    monkeypatch.setenv("INBOX_TWILIO_AUTH_TOKEN", "tok-live-0123456789abcdef")
+    monkeypatch.setenv("INBOX_PAYMENT_MODE", "stripe")
+    monkeypatch.setenv("INBOX_STRIPE_API_KEY", "sk_live_0123456789abcdef")
+    settings = load_settings()
+
+    shown = repr(settings) + str(settings.model_dump())
+    assert "tok-live-0123456789abcdef" not in shown and "sk_live_0123456789abcdef" not in shown
+    # The auth token, when set, signs webhooks in every mode; no secret file is made for it.
+    assert settings.webhook_token == "tok-live-0123456789abcdef"
+    assert not (tmp_path / "secret.key").exists()
