@@ -204,6 +204,71 @@ class CreditSettingsIn(Schema):
     low_balance_threshold: int | None = Field(default=None, ge=0)
 
 
+def _iana_zone(value: str | None) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if value is None:
+        return value
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{value!r} is not an IANA time zone; use a name like America/New_York"
+        ) from None
+    return value
+
+
+def _e164_or_none(value: str | None) -> str | None:
+    from inbox_app.domain import phone
+
+    if value is None:
+        return value
+    try:
+        return phone.normalize(value)
+    except phone.InvalidPhoneNumber as exc:
+        raise ValueError(exc.reason) from None
+
+
+class FirmSettingsOut(Schema):
+    """The firm's texting settings (admins change them with FirmSettingsIn)."""
+
+    name: str
+    time_zone: str
+    quiet_start: time
+    quiet_end: time
+    default_send_delay_seconds: int
+    max_segments: int
+    help_reply: str
+    low_balance_threshold: int
+    bundle_size: int
+    bundle_price_cents: int
+    trash_retention_days: int
+    from_number: str | None = None
+
+
+class FirmSettingsIn(Schema):
+    """A partial update: fields left out keep their value; `from_number: null` clears it (the
+    server's INBOX_TWILIO_FROM is used). Quiet hours: texts go out between start and end."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_zone: Annotated[str, AfterValidator(_iana_zone)] | None = Field(
+        default=None, min_length=1, max_length=64
+    )
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    default_send_delay_seconds: int | None = Field(default=None, ge=0, le=7 * 24 * 3600)
+    max_segments: int | None = Field(default=None, ge=1, le=10)
+    help_reply: str | None = Field(default=None, min_length=1, max_length=640)
+    low_balance_threshold: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    bundle_size: int | None = Field(default=None, ge=1, le=1_000_000)
+    bundle_price_cents: int | None = Field(default=None, ge=0, le=100_000_000)
+    trash_retention_days: int | None = Field(default=None, ge=1, le=3650)
+    from_number: Annotated[str, AfterValidator(_e164_or_none)] | None = Field(
+        default=None, min_length=1, max_length=32
+    )
+
+
 class CardIn(Schema):
     """The firm's saved card in Stripe, charged off-session for top-ups."""
 

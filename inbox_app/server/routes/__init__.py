@@ -24,6 +24,9 @@ def register(app: FastAPI) -> None:
     api.include_router(conversations.router)
     app.include_router(webhooks.router)
     api.include_router(credits_routes.router)
+    from inbox_app.server.routes import firm
+
+    api.include_router(firm.router)
     api.include_router(media_routes.router)
     app.include_router(api)
     app.include_router(health.router)
