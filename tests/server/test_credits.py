@@ -378,3 +378,35 @@ def test_usage_report_per_user_matter_and_month_as_json_and_csv(server, admin):
     # A formula-looking matter name stays text in a spreadsheet.
     assert by_id[str(ids["estate"])][1] == "'=Estate of Diaz - Ana Diaz"
     assert by_id[""][1] == "Not filed under a matter"
+
+
+def test_held_sends_reach_the_carrier_in_order_once_an_admin_tops_up(live):
+    """Live mode, auto top-up off: each send answers 402 and waits; the top-up releases them
+    and the carrier gets every recipient's texts in the order they were written."""
+    from tests.server.conftest import conversation_for, wait_until
+
+    admin, fake = live.admin, live.fake
+    firm_id = admin.user["firm_id"]
+    drain(live.server, firm_id)
+    threads = [conversation_for(admin, phone)["id"] for phone in ("+12015550123", "+12015550124")]
+    bodies = [f"update {n}" for n in range(6)]
+    for n, body in enumerate(bodies):
+        response = admin.post(
+            f"/api/v1/conversations/{threads[n % 2]}/messages", json={"body": body}
+        )
+        assert response.status_code == 402, response.text
+    assert fake.requests == []
+    assert admin.get("/api/v1/credits").json()["held_count"] == 6
+
+    admin.post("/api/v1/credits/top-up", json={"bundles": 1, "reference": "INV-9"})
+
+    arrived = fake.wait_for(6)
+    by_recipient = {
+        phone: [r.params["Body"] for r in arrived if r.params["To"] == phone]
+        for phone in ("+12015550123", "+12015550124")
+    }
+    assert by_recipient == {"+12015550123": bodies[0::2], "+12015550124": bodies[1::2]}
+    wait_until(lambda: admin.get("/api/v1/credits").json()["held_count"] == 0)
+    assert admin.get("/api/v1/credits").json()["balance"] == 1000 - 6
+    assert len(fake.requests) == 6
+    assert_ledger_matches_balance(live.server, firm_id)

@@ -153,3 +153,62 @@ def test_out_of_credits_is_402_and_the_message_is_kept_held(server, admin):
     assert held["status"] == "held"
     assert held["held_reason"].startswith("Out of credits")
     assert _balance(admin) == 0
+
+
+def test_mms_and_long_texts_cost_one_credit_each_and_inbound_is_free(live):
+    admin, fake = live.admin, live.fake
+    conversation = conversation_for(admin)
+    url = f"/api/v1/conversations/{conversation['id']}/messages"
+    before = _balance(admin)
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), "teal").save(picture, format="PNG")
+    png = ("notice.png", picture.getvalue(), "image/png")
+
+    mms = admin.post(url, data={"body": "The notice"}, files=[("images", png), ("images", png)])
+    long_text = admin.post(url, json={"body": "word " * 100})  # 4 GSM-7 segments
+
+    assert mms.status_code == 201 and long_text.status_code == 201
+    assert long_text.json()["segments"] == 4
+    first, second = fake.wait_for(2)
+    assert len(first.media_urls) == 2 and second.params["Body"] == "word " * 100
+    assert _balance(admin) == before - 2
+    debits = [e for e in admin.get("/api/v1/credits/ledger").json() if e["kind"] == "debit"]
+    assert sorted((e["message_id"], e["amount"]) for e in debits) == [
+        (mms.json()["id"], -1),
+        (long_text.json()["id"], -1),
+    ]
+
+    # Replies cost nothing, however long.
+    assert inbound(live.server, "Got it, thanks").status_code == 200
+    assert inbound(live.server, "long reply " * 40).status_code == 200
+    wait_until(
+        lambda: [m["direction"] for m in admin.get(url).json()["messages"]].count("inbound") == 2
+    )
+    assert _balance(admin) == before - 2
+    assert len([e for e in admin.get("/api/v1/credits/ledger").json() if e["kind"] == "debit"]) == 2
+
+
+def test_quiet_hours_follow_the_recipients_zone_across_a_time_zone_boundary(server, admin):
+    """Firm in New York; 06:30 there is 03:30 in Los Angeles, so a text scheduled for 06:30 New
+    York time goes to a Los Angeles number at 08:00 Los Angeles time (11:00 in New York)."""
+    new_york, los_angeles = ZoneInfo("America/New_York"), ZoneInfo("America/Los_Angeles")
+    admin.put("/api/v1/firm/settings", json={"time_zone": "America/New_York"})
+    day = (datetime.now(new_york) + timedelta(days=10)).date()
+    early = datetime(day.year, day.month, day.day, 6, 30, tzinfo=new_york)
+    to_la = conversation_for(admin, "+12135550104")["id"]
+    to_ny = conversation_for(admin, "+12015550123")["id"]
+
+    sent = {
+        cid: admin.post(
+            f"/api/v1/conversations/{cid}/messages",
+            json={"body": "Your hearing is today", "send_at": early.isoformat()},
+        ).json()
+        for cid in (to_la, to_ny)
+    }
+
+    la_time = datetime.fromisoformat(sent[to_la]["send_at"])
+    ny_time = datetime.fromisoformat(sent[to_ny]["send_at"])
+    assert sent[to_la]["status"] == sent[to_ny]["status"] == "scheduled"
+    assert la_time == datetime(day.year, day.month, day.day, 8, 0, tzinfo=los_angeles)
+    assert la_time.astimezone(new_york).hour == 11
+    assert ny_time == datetime(day.year, day.month, day.day, 8, 0, tzinfo=new_york)
