@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable
 
 # The Qt modules the client imports; tests/packaging checks inbox_app imports no other.
 QT_MODULES = frozenset({"QtCore", "QtGui", "QtWidgets", "QtPrintSupport", "QtSvg"})
-# Imported inside try/except and left out: PySide6-Essentials has no QtMultimedia, so the
-# notification sound falls back to QApplication.beep() (ui/notifications.py).
-QT_OPTIONAL = frozenset({"QtMultimedia"})
+# Qt modules imported inside try/except and left out of the bundle. None now: the notification
+# sound is played by the platform's own player (ui/notifications.py), not QtMultimedia.
+QT_OPTIONAL: frozenset[str] = frozenset()
 
 # Plugin folder -> plugin names kept (file name without "lib" and extension); None keeps all.
 # xcb is the Linux desktop (Wayland sessions run it through XWayland), offscreen serves tests and
