@@ -4,7 +4,7 @@ Every change writes a `StreamEvent` row in its own transaction (`services/events
 the truth. The broker only has to notice new rows and hand each to the subscribers allowed to
 see it (same firm; for a row with `user_id`, only that user). It is woken
 
-* in-process, right after a commit that published (`events.on_commit`, from any thread);
+* in-process, right after a commit that published (`events.on_any_commit`, from any thread);
 * on PostgreSQL, by `LISTEN inbox_events` on a dedicated connection (commits of other processes);
 * by a fallback poll: every second on SQLite (two processes may share the file) and while the
   PostgreSQL listener is down; with a healthy listener only every `SAFETY_POLL` seconds, since
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import math
 import time
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Engine, create_engine, delete, func, or_, select
+from sqlalchemy import Engine, Text, bindparam, cast, create_engine, delete, func, or_, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, sessionmaker
 from sse_starlette import ServerSentEvent
@@ -87,21 +86,29 @@ class Subscription:
 
 
 def _event(row) -> Event:
-    return Event(
-        id=row.id,
-        firm_id=row.firm_id,
-        user_id=row.user_id,
-        kind=row.kind,
-        data=json.dumps(row.payload, separators=(",", ":"), ensure_ascii=False),
-    )
+    return Event(id=row.id, firm_id=row.firm_id, user_id=row.user_id, kind=row.kind, data=row.data)
 
 
+# The payload as the JSON text stored (one line, as json.dumps writes it): handed to every
+# subscriber as it is, never parsed and serialised again.
 _COLUMNS = (
     t.StreamEvent.id,
     t.StreamEvent.firm_id,
     t.StreamEvent.user_id,
     t.StreamEvent.kind,
-    t.StreamEvent.payload,
+    cast(t.StreamEvent.payload, Text).label("data"),
+)
+
+
+# Built once: the broker reads after every commit, and building a statement costs more than
+# running it.
+_E = t.StreamEvent.__table__
+_NEW = select(*_COLUMNS).where(_E.c.id > bindparam("top")).order_by(_E.c.id).limit(READ_BATCH)
+_NEW_OR_WATCHED = (
+    select(*_COLUMNS)
+    .where(or_(_E.c.id > bindparam("top"), _E.c.id.in_(bindparam("watched", expanding=True))))
+    .order_by(_E.c.id)
+    .limit(READ_BATCH)
 )
 
 
@@ -128,8 +135,11 @@ class Broker:
         self._engine = engine
         self._sessions = sessions
         self._reader, self._owns_reader = _reader_engine(engine)
-        self._read = sessionmaker(self._reader)
         self._is_postgres = engine.dialect.name == "postgresql"
+        # SQLite reads of new rows take well under a millisecond and never wait for a lock
+        # (WAL, autocommit): done on the loop, they skip a thread hand-off, which on a busy
+        # process can wait out a whole GIL switch interval per hop.
+        self._inline_reads = self._owns_reader
         self._subscribers: dict[int, set[Subscription]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
@@ -150,7 +160,7 @@ class Broker:
         self._loop = asyncio.get_running_loop()
         newest = await asyncio.to_thread(self._newest_id)
         self._top = self._released = newest
-        events.on_commit(self._on_commit)
+        events.on_any_commit(self._on_commit)
         self._tasks.append(asyncio.create_task(self._run(), name="stream-broker"))
         if self._is_postgres:
             self._tasks.append(asyncio.create_task(self._listen(), name="stream-listen"))
@@ -258,7 +268,10 @@ class Broker:
             self._wake.clear()
             try:
                 watched = [*self._gaps, *self._late]
-                rows = await asyncio.to_thread(self._read_new, self._top, watched)
+                if self._inline_reads:
+                    rows = self._read_new(self._top, watched)
+                else:
+                    rows = await asyncio.to_thread(self._read_new, self._top, watched)
                 self._absorb(rows, time.monotonic())
                 if len(rows) >= READ_BATCH:
                     self._wake.set()
@@ -325,22 +338,20 @@ class Broker:
             self._released = self._top
 
     def _newest_id(self) -> int:
-        with self._read() as session:
-            return session.scalar(select(func.max(t.StreamEvent.id))) or 0
+        with self._reader.connect() as conn:
+            return conn.scalar(select(func.max(t.StreamEvent.id))) or 0
 
     def _read_new(self, top: int, watched: list[int]) -> list[Event]:
-        condition = t.StreamEvent.id > top
-        if watched:
-            condition = or_(condition, t.StreamEvent.id.in_(watched))
-        with self._read() as session:
-            rows = session.execute(
-                select(*_COLUMNS).where(condition).order_by(t.StreamEvent.id).limit(READ_BATCH)
-            ).all()
+        with self._reader.connect() as conn:
+            if watched:
+                rows = conn.execute(_NEW_OR_WATCHED, {"top": top, "watched": watched}).all()
+            else:
+                rows = conn.execute(_NEW, {"top": top}).all()
         return [_event(row) for row in rows]
 
     def _replay_page(self, viewer: Viewer, after: int, upto: int) -> list[Event]:
-        with self._read() as session:
-            rows = session.execute(
+        with self._reader.connect() as conn:
+            rows = conn.execute(
                 select(*_COLUMNS)
                 .where(
                     t.StreamEvent.firm_id == viewer.firm_id,

@@ -39,8 +39,13 @@ class Draft(NamedTuple):
     user_id: int | None = None
 
 
-def publish_all(session: Session, drafts: Sequence[Draft]) -> None:
-    """`publish` for several events at once: one INSERT, in the order given (the ids follow it)."""
+def publish_all(session: Session, drafts: Sequence[Draft], *, creates_work: bool = True) -> None:
+    """`publish` for several events at once: one INSERT, in the order given (the ids follow it).
+
+    `creates_work=False` says nothing in this transaction can make an outbound message due (a
+    plain inbound text): after the commit only the stream is woken, not `on_commit` listeners
+    such as the dispatcher, which would otherwise run a pass for every text received.
+    """
     if not drafts:
         return
     now = t.utcnow()
@@ -57,23 +62,34 @@ def publish_all(session: Session, drafts: Sequence[Draft]) -> None:
             for d in drafts
         ],
     )
-    session.info[_PENDING] = True
+    if creates_work:
+        session.info[_PENDING] = True
+    else:
+        session.info.setdefault(_PENDING, _STREAM_ONLY)
 
 
 _INSERT_EVENT = insert(t.StreamEvent.__table__)
 
 
+_STREAM_ONLY = "stream"
 _listeners: list = []
+_stream_listeners: list = []
 
 
 def on_commit(callback) -> None:
-    """Call `callback()` after any commit that published events (the in-process wake-up)."""
+    """Call `callback()` after any commit that published events that may mean work to do."""
     _listeners.append(callback)
 
 
+def on_any_commit(callback) -> None:
+    """Call `callback()` after every commit that published events (the stream's wake-up)."""
+    _stream_listeners.append(callback)
+
+
 def remove_listener(callback) -> None:
-    if callback in _listeners:
-        _listeners.remove(callback)
+    for listeners in (_listeners, _stream_listeners):
+        if callback in listeners:
+            listeners.remove(callback)
 
 
 @sa_event.listens_for(Session, "before_commit")
@@ -86,9 +102,13 @@ def _before_commit(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    if session.info.pop(_PENDING, False):
-        for callback in list(_listeners):
+    pending = session.info.pop(_PENDING, False)
+    if pending:
+        for callback in list(_stream_listeners):
             callback()
+        if pending is not _STREAM_ONLY:
+            for callback in list(_listeners):
+                callback()
 
 
 @sa_event.listens_for(Session, "after_rollback")

@@ -389,7 +389,9 @@ def _store_in(
     }
     for user_id in _recipients_in(conn, firm_id, conversation_id, has_outbound):
         drafts.append(events.Draft(firm_id, "notification", notice, user_id))
-    events.publish_all(session, drafts)
+    # Storing a text gives the dispatcher nothing to do (STOP / START publish through consent,
+    # which does wake it).
+    events.publish_all(session, drafts, creates_work=False)
     if linked:
         log.info("conversation %s filed under client %s by its number", conversation_id, client_id)
     return reply
