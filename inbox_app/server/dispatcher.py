@@ -30,8 +30,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from inbox_app.domain import status as statuses
 from inbox_app.models import tables as t
@@ -237,16 +238,35 @@ class Dispatcher:
                     session.refresh(message)
                     message.next_attempt_at = now + timedelta(seconds=RETRY_MAX_SECONDS / 5)
             leased = self._debit_in(session, ready, firms)
-            until = now + timedelta(seconds=self.settings.lease_seconds)
-            for message in leased:
-                message.status = "sending"
-                message.claimed_by = self.process_id
-                message.claimed_until = until
-                message.attempts = (message.attempts or 0) + 1
-                message.held_reason = None
+            self._lease_in(session, leased, now + timedelta(seconds=self.settings.lease_seconds))
             _publish_messages(session, leased)
             jobs = [self._job_in(firms[m.firm_id], m, lease_deadline) for m in leased]
         return len(rows), jobs
+
+    def _lease_in(self, session: Session, leased: list[t.Message], until: datetime) -> None:
+        """Mark the batch `sending`, leased to this process: one UPDATE, not one per row."""
+        if not leased:
+            return
+        session.flush()  # anything else pending goes first, as it would have
+        values = {
+            "status": "sending",
+            "claimed_by": self.process_id,
+            "claimed_until": until,
+            "held_reason": None,
+            "is_debited": True,
+            "updated_at": t.utcnow(),
+        }
+        session.execute(
+            update(t.Message)
+            .where(t.Message.id.in_([m.id for m in leased]))
+            .values(attempts=t.Message.attempts + 1, **values)
+            .execution_options(synchronize_session=False)
+        )
+        for message in leased:
+            # What the UPDATE wrote, without the ORM writing it again.
+            for name, value in values.items():
+                set_committed_value(message, name, value)
+            set_committed_value(message, "attempts", (message.attempts or 0) + 1)
 
     def _settle_in(
         self,
@@ -631,10 +651,25 @@ def _publish_messages(session: Session, rows: list[t.Message]) -> None:
         (m.firm_id, views.message_out(m, names.get(m.sent_by_id)).model_dump(mode="json"))
         for m in rows
     ]
-    # Rows added together are inserted in order; publishing the last one flushes them all and
-    # sends the one notification (the broker reads every new row, of any firm, when woken).
-    for firm_id, payload in payloads[:-1]:
-        session.add(t.StreamEvent(firm_id=firm_id, kind="message.updated", payload=payload))
+    # Publishing the last one sends the one notification (the broker reads every new row, of
+    # any firm, when woken).
+    if len(payloads) > 1:
+        created = t.utcnow()
+        table = t.StreamEvent.__table__
+        # RETURNING makes SQLAlchemy send the rows as one multi-row INSERT, in order.
+        session.execute(
+            insert(table).returning(table.c.id),
+            [
+                {
+                    "firm_id": firm_id,
+                    "user_id": None,
+                    "kind": "message.updated",
+                    "payload": payload,
+                    "created_at": created,
+                }
+                for firm_id, payload in payloads[:-1]
+            ],
+        )
     firm_id, payload = payloads[-1]
     events.publish(session, firm_id, "message.updated", payload)
 

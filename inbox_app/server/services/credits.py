@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from inbox_app.models import tables as t
 from inbox_app.models.schemas import CreditSettingsIn, CreditsOut, LedgerEntryOut
@@ -141,20 +142,32 @@ def try_debit_many_in(session: Session, firm_id: int, batch: list[t.Message]) ->
     if new_balance is None:
         return False
     after = new_balance + count
+    entries = []
+    session.execute(
+        update(t.Message)
+        .where(t.Message.id.in_([m.id for m in todo]))
+        .values(is_debited=True)
+        .execution_options(synchronize_session=False)
+    )
     for message in todo:
         after -= 1
-        message.is_debited = True
-        session.add(
-            t.CreditEntry(
-                firm_id=firm_id,
-                kind="debit",
-                amount=-1,
-                balance_after=after,
-                message_id=message.id,
-                user_id=None,
-                note="",
-            )
+        set_committed_value(message, "is_debited", True)
+        entries.append(
+            {
+                "firm_id": firm_id,
+                "kind": "debit",
+                "amount": -1,
+                "balance_after": after,
+                "message_id": message.id,
+                "user_id": None,
+                "note": "",
+                "created_at": t.utcnow(),
+            }
         )
+    # One statement for the batch, in order (the ledger pages by id).
+    # RETURNING makes SQLAlchemy batch the rows into one multi-row INSERT ("insertmanyvalues").
+    table = t.CreditEntry.__table__
+    session.execute(insert(table).returning(table.c.id), entries)
     events.publish(session, firm_id, "credits.changed", {"balance": new_balance})
     threshold = session.scalar(select(t.Firm.low_balance_threshold).where(t.Firm.id == firm_id))
     if threshold is not None and new_balance <= threshold < new_balance + count:
