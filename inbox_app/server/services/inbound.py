@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, and_, bindparam, case, exists, func, select, update
+from sqlalchemy import Row, and_, bindparam, case, exists, false, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
@@ -22,7 +22,7 @@ from inbox_app.domain import phone as phones
 from inbox_app.domain import status as statuses
 from inbox_app.models import tables as t
 from inbox_app.server.config import Settings
-from inbox_app.server.errors import Forbidden, InboxError
+from inbox_app.server.errors import Conflict, Forbidden, InboxError, Invalid, NotFound
 from inbox_app.server.services import consent, conversations, events, views
 
 log = logging.getLogger("inbox.inbound")
@@ -550,6 +550,46 @@ def notify_user_ids_in(session: Session, conversation: t.Conversation) -> list[i
     return _recipients_in(
         session.connection(), conversation.firm_id, conversation.id, conversation.has_outbound
     )
+
+
+# --- which firm a number belongs to ----------------------------------------------------------
+
+
+def set_firm_number(session: Session, firm: str, number: str | None) -> t.Firm:
+    """Make `number` the carrier number of `firm` (its name or id); None gives it up.
+
+    Texts to the number are then routed to this firm, and it sends from it. Two firms never
+    share a number: a text to it could not be routed.
+    """
+    e164 = None
+    if number is not None:
+        try:
+            e164 = phones.normalize(number)
+        except phones.InvalidPhoneNumber as exc:
+            raise Invalid(f"{number!r} is not a phone number: {exc.reason}.") from None
+    with session.begin():
+        match = session.scalars(
+            select(t.Firm).where(
+                or_(t.Firm.name == firm, t.Firm.id == int(firm) if firm.isdigit() else false())
+            )
+        ).all()
+        if not match:
+            raise NotFound(f"There is no firm named {firm!r}.")
+        if len(match) > 1:
+            ids = ", ".join(str(f.id) for f in match)
+            raise Invalid(f"{firm!r} names several firms (ids {ids}); give the id instead.")
+        [row] = match
+        if e164 is not None:
+            owner = session.scalar(
+                select(t.Firm).where(t.Firm.from_number == e164, t.Firm.id != row.id)
+            )
+            if owner is not None:
+                raise Conflict(
+                    f"{e164} already belongs to {owner.name!r} (id {owner.id}); give it up"
+                    " there first."
+                )
+        row.from_number = e164
+    return row
 
 
 # --- status callbacks -------------------------------------------------------------------------
