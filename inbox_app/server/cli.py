@@ -96,6 +96,32 @@ def _cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_set_firm_number(args: argparse.Namespace) -> int:
+    from inbox_app.server.config import get_settings
+    from inbox_app.server.db import make_engine, make_sessionmaker
+    from inbox_app.server.errors import InboxError
+    from inbox_app.server.migrate import upgrade
+    from inbox_app.server.services.inbound import set_firm_number
+
+    number = None if args.number.strip().lower() in ("", "none") else args.number
+    url = get_settings().effective_database_url
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            firm = set_firm_number(session, args.firm, number)
+    except InboxError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    if firm.from_number:
+        print(f"Texts to {firm.from_number} now go to {firm.name!r} (id {firm.id}).")
+    else:
+        print(f"{firm.name!r} (id {firm.id}) has no number of its own now.")
+    return 0
+
+
 def _cmd_simulate_inbound(args: argparse.Namespace) -> int:
     from inbox_app.server.simulate import simulate_inbound
 
@@ -118,6 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--firm", help="the firm's name (needed when there are several)")
     create.add_argument("--display-name")
     create.set_defaults(func=_cmd_create_user)
+
+    number = sub.add_parser(
+        "set-firm-number", help="route texts to a number to a firm (and send from it)"
+    )
+    number.add_argument("firm", help="the firm's name or id")
+    number.add_argument("number", help="its carrier number (E.164), or none to give it up")
+    number.set_defaults(func=_cmd_set_firm_number)
 
     sim = sub.add_parser("simulate-inbound", help="post a signed inbound webhook")
     sim.add_argument("--from", dest="from_", required=True, help="sender number")
