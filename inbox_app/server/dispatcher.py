@@ -92,6 +92,7 @@ class _Batch:
     """A claimed batch in flight: its chains' futures and the answers they report."""
 
     expected: int
+    job_ids: list[int] = field(default_factory=list)
     futures: list = field(default_factory=list)
     outcomes: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
 
@@ -367,10 +368,12 @@ class Dispatcher:
         by_recipient: dict[str, list[_Job]] = defaultdict(list)
         for job in jobs:
             by_recipient[job.to].append(job)
-        batch = _Batch(expected=len(jobs))
-        batch.futures = [
-            self._pool.submit(self._send_chain, chain, batch) for chain in by_recipient.values()
-        ]
+        batch = _Batch(expected=len(jobs), job_ids=[job.message_id for job in jobs])
+        for chain in by_recipient.values():
+            try:
+                batch.futures.append(self._pool.submit(self._send_chain, chain, batch))
+            except RuntimeError:
+                break  # The pool is shut down: the server is stopping. `_finish` releases them.
         return batch
 
     def _finish(self, batch: _Batch) -> None:
@@ -378,13 +381,16 @@ class Dispatcher:
         futures = batch.futures
         expected, recorded = batch.expected, 0
         pending: list[_Outcome] = []
+        answered: set[int] = set()
         last_flush = time.monotonic()
         while recorded < expected:
             try:
-                pending.append(batch.outcomes.get(timeout=RECORD_WAIT_SECONDS))
+                outcome = batch.outcomes.get(timeout=RECORD_WAIT_SECONDS)
+                pending.append(outcome)
+                answered.add(outcome.job.message_id)
             except queue.Empty:
                 if all(f.done() for f in futures) and batch.outcomes.empty():
-                    break  # A chain stopped early (the server is stopping); its leases expire.
+                    break  # Chains stopped early: the server is stopping.
             now = time.monotonic()
             if pending and (
                 len(pending) >= RECORD_EVERY
@@ -397,9 +403,37 @@ class Dispatcher:
                 last_flush = now
         if pending:
             self._record(pending)
+        unsent = [i for i in batch.job_ids if i not in answered]
+        if unsent:
+            self._release(unsent)
         for future in futures:
             # Chains catch their own errors; this surfaces a bug instead of hiding it.
-            future.result()
+            if not future.cancelled():
+                future.result()
+
+    def _release(self, message_ids: list[int]) -> None:
+        """Give back leases of messages never handed to the carrier, so a restart need not wait
+        for them to run out."""
+        m = t.Message
+        with self.sessionmaker() as session, session.begin():
+            session.execute(
+                update(m)
+                .where(
+                    m.id.in_(message_ids),
+                    m.status == "sending",
+                    m.claimed_by == self.process_id,
+                    m.carrier_sid.is_(None),
+                )
+                .values(
+                    status="queued",
+                    claimed_by=None,
+                    claimed_until=None,
+                    attempts=m.attempts - 1,
+                    updated_at=t.utcnow(),
+                )
+                .execution_options(synchronize_session=False)
+            )
+        log.info("released %d claimed messages that were not sent", len(message_ids))
 
     def _send_chain(self, chain: list[_Job], batch: _Batch) -> None:
         """Texts to one recipient, in order; after a retryable failure the rest wait with it."""
@@ -409,8 +443,7 @@ class Dispatcher:
                 batch.outcomes.put(_Outcome(job, deferred_until=deferred_until))
                 continue
             if self.stopping:
-                # The lease runs out and another process (or the next start) sends it.
-                return
+                return  # `_finish` releases the rest for the next start (or another process).
             outcome = self._send_job(job)
             batch.outcomes.put(outcome)
             if outcome.error is not None and outcome.error.retryable:

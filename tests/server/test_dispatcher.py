@@ -198,6 +198,33 @@ def test_a_message_whose_lease_was_lost_or_ran_out_is_not_sent(db_url, tmp_path,
         assert rows[ids[2]].status == "sending" and rows[ids[2]].carrier_sid is None
 
 
+def test_a_stopping_dispatcher_gives_back_what_it_claimed_but_did_not_send(db_url, tmp_path, fake):
+    settings = _live_settings(db_url, tmp_path, fake, dispatcher_enabled=False)
+    with serve_in_thread(settings) as server:
+        make_user(server, "alice", admin=True)
+        cid = conversation_for(login(server, "alice"))["id"]
+        ids = [_add_outbound(server, cid, f"m{i}", status="queued") for i in range(2)]
+        worker = Dispatcher(server.app.state)
+        with server.app.state.sessionmaker() as session:
+            _acted, jobs = worker._claim(session)
+        worker.close()  # the server stops between the claim and the carrier calls
+
+        worker._finish(worker._start(jobs))
+
+        assert fake.requests == []
+        with server.app.state.sessionmaker() as session:
+            rows = [session.get(t.Message, i) for i in ids]
+            assert [(m.status, m.claimed_by, m.attempts) for m in rows] == [("queued", None, 0)] * 2
+        # Debited once at claim time, not again when the next pass sends them.
+        dispatch_once(server.app.state)
+        assert sorted(r.params["Body"] for r in fake.requests) == ["m0", "m1"]
+        with server.app.state.sessionmaker() as session:
+            debits = session.scalar(
+                select(func.count()).select_from(t.CreditEntry).where(t.CreditEntry.kind == "debit")
+            )
+        assert debits == 2
+
+
 def test_the_send_rate_per_number_holds_across_two_dispatchers(db_url, tmp_path, fake):
     rate = 5.0
     settings = _live_settings(
