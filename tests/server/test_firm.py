@@ -101,3 +101,19 @@ def test_bad_settings_are_422_naming_the_field_and_change_nothing(server, admin)
         assert response.status_code == 422, (body, response.text)
         assert field in response.json()["detail"], (body, response.text)
         assert admin.get("/api/v1/firm/settings").json() == DEFAULTS, body
+
+
+def test_a_sender_number_of_another_firm_is_409_and_changes_nothing(server, admin):
+    from tests.conftest import login, make_user
+
+    make_user(server, "olga", admin=True, firm="Other Firm")
+    other = login(server, "olga")
+    assert other.put("/api/v1/firm/settings", json={"from_number": "+12015550199"}).is_success
+
+    response = admin.put(
+        "/api/v1/firm/settings", json={"from_number": "+12015550199", "max_segments": 2}
+    )
+
+    assert response.status_code == 409
+    assert "from_number" in response.json()["detail"]
+    assert admin.get("/api/v1/firm/settings").json() == DEFAULTS

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from inbox_app.models import tables as t
 from inbox_app.models.schemas import FirmSettingsIn, FirmSettingsOut
-from inbox_app.server.errors import Invalid
+from inbox_app.server.errors import Conflict, Invalid
 
 FREE_GRANT = 100
 # Settings a null clears (the server's default applies); every other one needs a value.
@@ -74,6 +74,18 @@ def update_settings(session: Session, user: t.User, body: FirmSettingsIn) -> Fir
                 f"(got {start:%H:%M} to {end:%H:%M}); texts go out between the two.",
                 field=field,
             )
+        number = changes.get("from_number")
+        if number is not None:
+            # Inbound texts are routed by the number they were sent to: never two firms on one.
+            owner = session.scalar(
+                select(t.Firm).where(t.Firm.from_number == number, t.Firm.id != firm.id)
+            )
+            if owner is not None:
+                raise Conflict(
+                    f"from_number: {number} already belongs to another firm; texts to it could "
+                    "not be routed to both.",
+                    field="from_number",
+                )
         for name, value in changes.items():
             setattr(firm, name, value)
         session.flush()
