@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
+import weakref
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -27,6 +30,7 @@ class _WriteLock:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._owner: int | None = None
+        self._no_wait = False
 
     def acquire(self) -> bool:
         """Take the lock; False (not taken) when this thread holds it already or after the wait.
@@ -46,6 +50,26 @@ class _WriteLock:
         self._owner = None
         self._lock.release()
 
+    @contextlib.contextmanager
+    def held_now(self) -> Iterator[bool]:
+        """Hold the lock for the block if it is free this instant (True), else do nothing (False).
+
+        Transactions this thread begins inside the block do not wait for other processes
+        either: their BEGIN raises `WouldWait` instead of sleeping in SQLite's busy handler.
+        """
+        if self._owner == threading.get_ident() or not self._lock.acquire(blocking=False):
+            yield False
+            return
+        self._owner, self._no_wait = threading.get_ident(), True
+        try:
+            yield True
+        finally:
+            self._no_wait = False
+            self.release()
+
+    def is_held_without_wait(self) -> bool:
+        return self._no_wait and self._owner == threading.get_ident()
+
 
 _locks: dict[str, _WriteLock] = {}
 _locks_guard = threading.Lock()
@@ -55,6 +79,21 @@ def _write_lock(path: str) -> _WriteLock:
     key = os.path.abspath(path) if path and path != ":memory:" else f":memory:{id(object())}"
     with _locks_guard:
         return _locks.setdefault(key, _WriteLock())
+
+
+class WouldWait(Exception):
+    """Another process holds the SQLite file's write lock (see `_WriteLock.held_now`)."""
+
+
+def write_now(engine: Engine) -> contextlib.AbstractContextManager[bool]:
+    """`with write_now(engine) as free:` on SQLite, hold this process's write lock for the block
+    if it is free right now; `free` is False (and nothing is held) when it is not, and always on
+    PostgreSQL. For work done on the event loop, which must not queue behind other writers."""
+    lock = _engine_locks.get(id(engine))
+    return lock.held_now() if lock is not None else contextlib.nullcontext(False)
+
+
+_engine_locks: dict[int, _WriteLock] = {}
 
 
 class _SQLiteConnection(sqlite3.Connection):
@@ -87,6 +126,19 @@ class _SQLiteConnection(sqlite3.Connection):
             lock.release()
 
 
+def _begin_without_wait(dbapi_connection) -> None:
+    """BEGIN IMMEDIATE, or WouldWait at once when another process is writing."""
+    dbapi_connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        raise WouldWait(str(exc)) from None
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {int(WRITE_WAIT_SECONDS * 1000)}")
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """An engine with the pragmas our invariants need (foreign keys, WAL, busy wait on SQLite)."""
     if url.startswith("sqlite"):
@@ -117,6 +169,9 @@ def make_engine(url: str, **kwargs) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:
             dbapi_connection = conn.connection.dbapi_connection
+            if write_lock.is_held_without_wait():
+                _begin_without_wait(dbapi_connection)
+                return
             if isinstance(dbapi_connection, _SQLiteConnection) and write_lock.acquire():
                 dbapi_connection.write_lock = write_lock
             try:
@@ -128,6 +183,8 @@ def make_engine(url: str, **kwargs) -> Engine:
                     dbapi_connection._release()
                 raise
 
+        _engine_locks[id(engine)] = write_lock
+        weakref.finalize(engine, _engine_locks.pop, id(engine), None)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     if "poolclass" not in kwargs:

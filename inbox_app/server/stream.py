@@ -53,6 +53,13 @@ PRUNE_EVERY = 3600.0
 RETRY_MS = 3000
 
 
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 class Viewer(NamedTuple):
     """Who a stream is for: only events of this firm, and user-targeted ones for this user."""
 
@@ -186,9 +193,23 @@ class Broker:
     def _on_commit(self) -> None:
         # Called from whichever thread committed; the loop may already be closed at shutdown.
         loop = self._loop
-        if loop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._wake.set)
+        if loop is None or loop.is_closed():
+            return
+        if self._inline_reads and _running_loop() is loop and self._read_now():
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._wake.set)
+
+    def _read_now(self) -> bool:
+        """Hand out what a commit on the loop just wrote, before its HTTP answer goes out."""
+        try:
+            rows = self._read_new(self._top, [*self._gaps, *self._late])
+            self._absorb(rows, time.monotonic())
+        except Exception:
+            # Never fail the commit that called us; the reader task retries.
+            log.exception("stream broker could not read new events at commit")
+            return False
+        return len(rows) < READ_BATCH
 
     # --- subscribers ----------------------------------------------------------------------------
 

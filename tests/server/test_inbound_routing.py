@@ -188,3 +188,51 @@ def test_firm_numbers_are_checked_and_never_shared(server, two_firms):
         # Giving a number up frees it for another firm.
         set_firm_number(session, "Doe Law", None)
         assert set_firm_number(session, "Roe Legal", DOE_NUMBER).from_number == DOE_NUMBER
+
+
+@pytest.fixture
+def sqlite_server(tmp_path, _template_databases):
+    """The real backend on SQLite (the case where webhooks are stored on the event loop)."""
+    import shutil
+
+    from tests.harness import free_port, make_settings, serve_in_thread
+
+    target = tmp_path / "inbox.db"
+    shutil.copy(_template_databases["sqlite"], target)
+    settings = make_settings(f"sqlite:///{target}", tmp_path, free_port())
+    with serve_in_thread(settings) as running:
+        make_user(running, "alice", admin=True)
+        yield running
+
+
+def test_a_text_waits_for_a_busy_database_without_stalling_the_server(sqlite_server):
+    import sqlite3
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    server = sqlite_server
+    path = server.settings.effective_database_url.removeprefix("sqlite:///")
+    with ThreadPoolExecutor(2) as pool:
+        # Another thread of the server process is writing, then another process is.
+        with server.app.state.sessionmaker() as session, session.begin():
+            session.connection()
+            first = pool.submit(text, server, SERVER_NUMBER, "while a thread writes")
+            assert httpx.get(server.base_url + "/healthz", timeout=5).status_code == 200
+            assert not first.done()
+        assert first.result(timeout=10).status_code == 200
+
+        other = sqlite3.connect(path, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            second = pool.submit(text, server, SERVER_NUMBER, "while a process writes")
+            assert httpx.get(server.base_url + "/healthz", timeout=5).status_code == 200
+            assert not second.done()
+            other.execute("COMMIT")
+        finally:
+            other.close()
+        assert second.result(timeout=10).status_code == 200
+
+    with server.app.state.sessionmaker() as session:
+        stored = session.scalars(select(t.Message.body).order_by(t.Message.id)).all()
+    assert stored == ["while a thread writes", "while a process writes"]
