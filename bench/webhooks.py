@@ -115,7 +115,13 @@ async def post_all(
 
 
 class StreamWatcher(threading.Thread):
-    """Reads the stream in its own thread, noting when each message.created arrives."""
+    """Notes when each message.created arrives on the stream.
+
+    The stream is read in a process of its own that stamps each event as it arrives: in a
+    thread of this process, which is busy posting, the reader would wait for the GIL and the
+    stamps would measure this process rather than the server. `time.perf_counter` is the
+    system's monotonic clock, the same in both processes.
+    """
 
     def __init__(self, base_url: str, token: str) -> None:
         super().__init__(daemon=True, name="stream-watcher")
@@ -124,32 +130,33 @@ class StreamWatcher(threading.Thread):
         self.arrived: dict[str, float] = {}
         self.ready = threading.Event()
         self.error: BaseException | None = None
+        self.process: subprocess.Popen | None = None
 
     def run(self) -> None:
         try:
-            headers = {"Authorization": f"Bearer {self.token}"}
-            timeout = httpx.Timeout(10, read=None)
-            with (
-                httpx.Client(timeout=timeout) as http,
-                http.stream("GET", f"{self.base_url}/api/v1/stream", headers=headers) as response,
-            ):
-                response.raise_for_status()
-                frame: dict[str, str] = {}
-                for line in response.iter_lines():
-                    if line:
-                        if not line.startswith(":"):
-                            name, _, value = line.partition(":")
-                            frame[name] = value.removeprefix(" ")
-                        continue
-                    if "retry" in frame:
-                        self.ready.set()
-                    if frame.get("event") == "message.created":
-                        sid = json.loads(frame["data"]).get("carrier_sid")
-                        self.arrived.setdefault(sid, time.perf_counter())
-                    frame = {}
+            self.process = subprocess.Popen(
+                [sys.executable, __file__, "--watch-stream", self.base_url],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            self.process.stdin.write(self.token + "\n")
+            self.process.stdin.close()
+            for line in self.process.stdout:
+                if line.startswith("ready"):
+                    self.ready.set()
+                    continue
+                sid, _, at = line.strip().partition(" ")
+                self.arrived.setdefault(sid, float(at))
+            raise RuntimeError(f"the stream reader exited with {self.process.wait()}")
         except BaseException as exc:  # reported by the main thread
             self.error = exc
             self.ready.set()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
 
     def wait_for(self, sids: list[str], timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
@@ -158,6 +165,32 @@ class StreamWatcher(threading.Thread):
                 missing = sum(sid not in self.arrived for sid in sids)
                 raise SystemExit(f"{missing} message.created events never arrived ({self.error})")
             time.sleep(0.01)
+
+
+def watch_stream(base_url: str) -> None:
+    """The stream reader process: prints "ready", then "<MessageSid> <perf_counter>" per event."""
+    token = sys.stdin.readline().strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    timeout = httpx.Timeout(10, read=None)
+    with (
+        httpx.Client(timeout=timeout) as http,
+        http.stream("GET", f"{base_url}/api/v1/stream", headers=headers) as response,
+    ):
+        response.raise_for_status()
+        frame: dict[str, str] = {}
+        for line in response.iter_lines():
+            if line:
+                if not line.startswith(":"):
+                    name, _, value = line.partition(":")
+                    frame[name] = value.removeprefix(" ")
+                continue
+            if "retry" in frame:
+                print("ready", flush=True)
+            if frame.get("event") == "message.created":
+                at = time.perf_counter()
+                sid = json.loads(frame["data"]).get("carrier_sid")
+                print(f"{sid} {at}", flush=True)
+            frame = {}
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -240,10 +273,24 @@ def measure(base_url: str, bare_url: str, count: int, clients: int, paced: int, 
     login.raise_for_status()
     watcher = StreamWatcher(base_url, login.json()["access_token"])
     watcher.start()
-    watcher.ready.wait(15)
-    if watcher.error:
-        raise SystemExit(f"could not open the stream: {watcher.error}")
+    try:
+        watcher.ready.wait(15)
+        if watcher.error:
+            raise SystemExit(f"could not open the stream: {watcher.error}")
+        return measure_with(base_url, bare_url, count, clients, paced, rounds, watcher)
+    finally:
+        watcher.stop()
 
+
+def measure_with(
+    base_url: str,
+    bare_url: str,
+    count: int,
+    clients: int,
+    paced: int,
+    rounds: int,
+    watcher: StreamWatcher,
+) -> int:
     asyncio.run(post_all(bare_url, forms(100, bare_url), clients, {}))  # warm-up
     asyncio.run(post_all(base_url, forms(100, base_url), clients, {}))
     # Alternate rounds so both sides see the same background load on a shared machine.
@@ -280,9 +327,13 @@ def main() -> int:
     parser.add_argument("--paced", type=int, default=200, help="webhooks sent one at a time")
     parser.add_argument("--rounds", type=int, default=4, help="alternating rounds per side")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--watch-stream", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
         serve_bare(args.serve_bare)
+        return 0
+    if args.watch_stream:
+        watch_stream(args.watch_stream)
         return 0
     return run(args.count, args.clients, args.paced, args.rounds)
 
