@@ -51,16 +51,21 @@ class _WriteLock:
         self._lock.release()
 
     @contextlib.contextmanager
-    def held_now(self) -> Iterator[bool]:
-        """Hold the lock for the block if it is free this instant (True), else do nothing (False).
+    def held_now(self, wait: float = 0.0) -> Iterator[bool]:
+        """Hold the lock for the block if it is free within `wait` seconds (True), else do nothing
+        (False).
 
         Transactions this thread begins inside the block do not wait for other processes
         either: their BEGIN raises `WouldWait` instead of sleeping in SQLite's busy handler.
         """
-        if self._owner == threading.get_ident() or not self._lock.acquire(blocking=False):
+        me = threading.get_ident()
+        taken = self._owner != me and (
+            self._lock.acquire(timeout=wait) if wait > 0 else self._lock.acquire(blocking=False)
+        )
+        if not taken:
             yield False
             return
-        self._owner, self._no_wait = threading.get_ident(), True
+        self._owner, self._no_wait = me, True
         try:
             yield True
         finally:
@@ -85,12 +90,13 @@ class WouldWait(Exception):
     """Another process holds the SQLite file's write lock (see `_WriteLock.held_now`)."""
 
 
-def write_now(engine: Engine) -> contextlib.AbstractContextManager[bool]:
+def write_now(engine: Engine, wait: float = 0.0) -> contextlib.AbstractContextManager[bool]:
     """`with write_now(engine) as free:` on SQLite, hold this process's write lock for the block
-    if it is free right now; `free` is False (and nothing is held) when it is not, and always on
-    PostgreSQL. For work done on the event loop, which must not queue behind other writers."""
+    if it is free within `wait` seconds; `free` is False (and nothing is held) when it is not,
+    and always on PostgreSQL. For work on the event loop, which must not queue behind a long
+    transaction of another thread (the loop would stall) nor of another process (`WouldWait`)."""
     lock = _engine_locks.get(id(engine))
-    return lock.held_now() if lock is not None else contextlib.nullcontext(False)
+    return lock.held_now(wait) if lock is not None else contextlib.nullcontext(False)
 
 
 _engine_locks: dict[int, _WriteLock] = {}

@@ -31,6 +31,9 @@ log = logging.getLogger("inbox.inbound")
 
 MAX_FORM_BYTES = 64 * 1024
 MAX_MEDIA = 10
+# How long the event loop may wait for another thread's SQLite transaction before a webhook
+# goes to a worker thread instead (the loop serves everyone else meanwhile).
+LOOP_WAIT_SECONDS = 0.002
 # The widths of `messages.carrier_sid` and of `messages.from_number` / `to_number`.
 SID_CHARS = 64
 NUMBER_CHARS = 64
@@ -90,11 +93,13 @@ async def receive_webhook_now(
     """`receive_webhook` for an async route: the work is ~0.5 ms, a thread hop can cost more.
 
     On SQLite, a text without media is stored right here on the event loop when no other
-    writer (thread or process) holds the database at this instant; anything else (PostgreSQL,
-    media to download, a busy database) runs in a worker thread, where waiting blocks no one.
+    writer (thread or process) holds the database, or another thread of this process lets go
+    within LOOP_WAIT_SECONDS (usually another webhook or a dispatcher pass, done in well under
+    that); anything else (PostgreSQL, media to download, a long transaction, another process
+    writing) runs in a worker thread, where waiting blocks no one.
     """
     if not _has_media(params):
-        with db.write_now(sessions.kw["bind"]) as free:
+        with db.write_now(sessions.kw["bind"], wait=LOOP_WAIT_SECONDS) as free:
             if free:
                 try:
                     with sessions() as session:
