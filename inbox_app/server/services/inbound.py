@@ -92,14 +92,14 @@ async def receive_webhook_now(
 ) -> str:
     """`receive_webhook` for an async route: the work is ~0.5 ms, a thread hop can cost more.
 
-    On SQLite, a text without media is stored right here on the event loop when no other
-    writer (thread or process) holds the database, or another thread of this process lets go
-    within LOOP_WAIT_SECONDS (usually another webhook or a dispatcher pass, done in well under
-    that); anything else (PostgreSQL, media to download, a long transaction, another process
-    writing) runs in a worker thread, where waiting blocks no one.
+    On SQLite, a plain text (no media, not STOP/START) is stored right here on the event loop
+    when no other writer (thread or process) holds the database, or another thread of this
+    process lets go within LOOP_WAIT_SECONDS (usually another webhook or a dispatcher pass, done
+    in well under that); anything else (PostgreSQL, media to download, a consent change, a long
+    transaction, another process writing) runs in a worker thread, where waiting blocks no one.
     """
-    if not _has_media(params):
-        with db.write_now(sessions.kw["bind"], wait=LOOP_WAIT_SECONDS) as free:
+    if _is_plain(params):
+        with db.write_now(sessions.kw.get("bind"), wait=LOOP_WAIT_SECONDS) as free:
             if free:
                 try:
                     with sessions() as session:
@@ -114,8 +114,12 @@ def _receive_webhook_in(sessions, settings, params, signature) -> str:
         return receive_webhook(session, settings, params, signature)
 
 
-def _has_media(params: Mapping[str, str]) -> bool:
-    return (params.get("NumMedia") or "0").strip() != "0" or bool(params.get("MediaUrl0"))
+def _is_plain(params: Mapping[str, str]) -> bool:
+    """No media to download and no change of consent (which resyncs the number's reminders)."""
+    if (params.get("NumMedia") or "0").strip() != "0" or params.get("MediaUrl0"):
+        return False
+    kind = keywords.classify(params.get("Body") or "")
+    return kind is not keywords.Keyword.OPT_OUT and kind is not keywords.Keyword.OPT_IN
 
 
 def status_webhook(
