@@ -236,3 +236,19 @@ def test_a_text_waits_for_a_busy_database_without_stalling_the_server(sqlite_ser
     with server.app.state.sessionmaker() as session:
         stored = session.scalars(select(t.Message.body).order_by(t.Message.id)).all()
     assert stored == ["while a thread writes", "while a process writes"]
+
+
+def test_nul_in_numbers_or_body_never_reaches_the_database(server, admin):
+    from inbox_app.server.services import inbound
+
+    def params(**fields):
+        base = {"MessageSid": "SM" + uuid.uuid4().hex, "From": CLIENT, "To": SERVER_NUMBER}
+        return {**base, **fields}
+
+    # What the simulator and the demo hand the service directly, without the route's cleaning.
+    with server.app.state.sessionmaker() as session:
+        for odd in (params(From=CLIENT + "\x00"), params(To="\x00" + SERVER_NUMBER)):
+            assert "<Message>" not in inbound.receive(session, server.settings, odd)
+        assert counts(server)["messages"] == 0
+        inbound.receive(session, server.settings, params(Body="see\x00 you"))
+    assert bodies(admin) == ["see you"]

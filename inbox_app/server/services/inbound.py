@@ -190,10 +190,9 @@ def _read_text(params: Mapping[str, str]) -> _Text | None:
         # No number or sender id is this long or holds a NUL; PostgreSQL could not store it.
         log.warning("inbound %s dropped: its From or To is not a number or sender id", sid)
         return None
-    body = params.get("Body") or ""
-    if "\x00" in body:
-        # PostgreSQL text cannot hold NUL; keep the rest of what the client wrote.
-        body = body.replace("\x00", "\ufffd")
+    # PostgreSQL text cannot hold NUL; the rest of what the client wrote is kept (as the
+    # webhook route does before the signature-checked form reaches us).
+    body = (params.get("Body") or "").replace("\x00", "")
     return _Text(sid, _normalized(sender_raw), _normalized(to_raw), body)
 
 
