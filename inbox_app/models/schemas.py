@@ -31,6 +31,24 @@ def _schedulable(value: datetime | None) -> datetime | None:
 
 SendAt = Annotated[datetime | None, AfterValidator(_schedulable)]
 
+# Hearings are set months or a few years out; a date beyond this is a typo, not a court date.
+MAX_EVENT_DISTANCE = timedelta(days=20 * 366)
+
+
+def _event_time(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is None:
+        return value  # the server answers a naive time with its own clear message
+    try:
+        distance = abs(value.astimezone(UTC) - datetime.now(UTC))
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    if distance > MAX_EVENT_DISTANCE:
+        raise ValueError("must be within 20 years of today")
+    return value
+
+
+EventTime = Annotated[datetime | None, AfterValidator(_event_time)]
+
 
 class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -200,8 +218,8 @@ class TopUpOut(Schema):
 class CreditSettingsIn(Schema):
     auto_top_up: bool
     bundle_size: int | None = Field(default=None, ge=1, le=1_000_000)
-    bundle_price_cents: int | None = Field(default=None, ge=0)
-    low_balance_threshold: int | None = Field(default=None, ge=0)
+    bundle_price_cents: int | None = Field(default=None, ge=0, le=100_000_000)
+    low_balance_threshold: int | None = Field(default=None, ge=0, le=1_000_000_000)
 
 
 def _iana_zone(value: str | None) -> str | None:
@@ -410,7 +428,7 @@ class FlowOut(Schema):
 class EventIn(Schema):
     client_id: DbId
     matter_id: DbId | None = None
-    starts_at: datetime
+    starts_at: Annotated[datetime, AfterValidator(_event_time)]
     location: str | None = Field(default=None, max_length=300)
     status: str = "scheduled"
     flow_id: DbId | None = None
@@ -420,7 +438,7 @@ class EventPatch(Schema):
     """Fields left out stay as they are; `matter_id`, `location`, `flow_id` may be cleared."""
 
     matter_id: DbId | None = None
-    starts_at: datetime | None = None
+    starts_at: EventTime = None
     location: str | None = Field(default=None, max_length=300)
     status: str | None = None
     flow_id: DbId | None = None
@@ -454,7 +472,5 @@ StreamKind = Literal[
     "credits.changed",
     "credits.low",
     "credits.top_up_failed",
-    # Many reminders changed at once (bulk resync): refetch rather than patch message by message.
-    "reminders.synced",
     "notification",
 ]

@@ -138,11 +138,28 @@ def test_nul_characters_in_api_input_are_422_naming_the_field(server, admin):
 
 def test_values_the_database_cannot_hold_are_422_not_500(server, admin):
     before = snapshot(server)
-    # No bound in the schema: the database refuses it, and the handler of last resort answers.
     response = admin.put("/api/v1/credits/settings", json={"bundle_price_cents": int(BIG)})
-    assert_422(response)
+    assert_422(response, "bundle_price_cents")
     assert snapshot(server) == before
     assert admin.get("/api/v1/credits").json()["bundle_price_cents"] != int(BIG)
+
+
+def test_event_dates_out_of_any_court_calendar_are_422_naming_them(server, admin):
+    client = admin.post("/api/v1/clients", json={"first_name": "Ann", "last_name": "Lee"}).json()
+    soon = (datetime.now(UTC) + timedelta(days=10)).isoformat()
+    event = admin.post("/api/v1/events", json={"client_id": client["id"], "starts_at": soon})
+    assert event.status_code == 201, event.text
+    before = snapshot(server)
+
+    for absurd in (TOO_FAR, "0001-01-01T00:00:00+05:00", "2199-01-01T09:00:00-05:00"):
+        created = admin.post(
+            "/api/v1/events", json={"client_id": client["id"], "starts_at": absurd}
+        )
+        assert_422(created, "starts_at")
+        moved = admin.patch(f"/api/v1/events/{event.json()['id']}", json={"starts_at": absurd})
+        assert_422(moved, "starts_at")
+
+    assert snapshot(server) == before
 
 
 @pytest.fixture
