@@ -237,7 +237,7 @@ async def test_a_change_committed_elsewhere_reaches_a_stream_on_another_process(
     from inbox_app.server.db import make_engine, make_sessionmaker
     from inbox_app.server.services.auth import create_user
     from tests.conftest import PASSWORD
-    from tests.harness import AUTH_TOKEN, free_port
+    from tests.harness import ACCOUNT_SID, AUTH_TOKEN, free_port, post_webhook
 
     engine = make_engine(db_url)
     sessions = make_sessionmaker(engine)
@@ -272,7 +272,23 @@ async def test_a_change_committed_elsewhere_reaches_a_stream_on_another_process(
                     # NOTIFY takes milliseconds; B's safety poll is every 10 s. SQLite: 1 s poll.
                     limit = 2.0 if db_url.startswith("postgresql") else 3.0
                     assert time.monotonic() - started < limit
-            assert [e.data["id"] for e in on_b.events] == [0, 1, 2]
+                assert [e.data["id"] for e in on_b.events] == [0, 1, 2]
+
+                # A real change through process A's own webhook route streams on B as well.
+                params = {
+                    "MessageSid": "SM" + "b" * 32,
+                    "AccountSid": ACCOUNT_SID,
+                    "From": "+12025550123",
+                    "To": "+12015550100",
+                    "Body": "Is the hearing still on?",
+                    "NumMedia": "0",
+                }
+                answer = await asyncio.to_thread(
+                    post_webhook, base_a, "/webhooks/twilio/messages", params
+                )
+                assert answer.status_code == 200, answer.text
+                created = await asyncio.wait_for(_next_of(on_b, "message.created", after=3), 10)
+                assert created.data["body"] == "Is the hearing still on?"
     finally:
         engine.dispose()
 
