@@ -193,6 +193,11 @@ def make_engine(url: str, **kwargs) -> Engine:
         weakref.finalize(engine, _engine_locks.pop, id(engine), None)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # psycopg prepares a statement after 5 runs, and PostgreSQL may then keep a generic plan made
+    # while a table was nearly empty: a bulk reminder generation on a new firm kept seq-scanning
+    # `conversations` by phone (44 s instead of 16 s for 20,000 events, bench/resync.py).
+    # Planning each run with its parameters costs microseconds for our small queries.
+    kwargs.setdefault("connect_args", {"options": "-c plan_cache_mode=force_custom_plan"})
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
