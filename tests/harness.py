@@ -102,25 +102,41 @@ def serve_in_thread(settings: Settings) -> Iterator[ServerThread]:
 
 @contextlib.contextmanager
 def serve_in_process(env: dict[str, str], port: int) -> Iterator[subprocess.Popen]:
-    """A separate `inbox-server` process (for multi-process and restart tests)."""
+    """A separate `inbox-server` process (for multi-process and restart tests).
+
+    After the block, `process.log_text` holds everything the server wrote.
+    """
+    import tempfile
+
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("INBOX_")}
     full_env.update(env)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "inbox_app.server.cli", "--host", "127.0.0.1", "--port", str(port)],
-        env=full_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}", process=process)
-        yield process
-    finally:
-        process.terminate()
+    # Its log goes to a file, not a pipe: nobody reads a pipe while the test runs, and a full
+    # one would stop the server mid-write. The file's tail explains a server that died.
+    with tempfile.TemporaryFile("w+", prefix="inbox-server-", suffix=".log") as log_file:
+        command = [sys.executable, "-m", "inbox_app.server.cli", "--host", "127.0.0.1"]
+        process = subprocess.Popen(
+            [*command, "--port", str(port)],
+            env=full_env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            try:
+                wait_until_up(f"http://127.0.0.1:{port}", process=process)
+            except (RuntimeError, TimeoutError) as exc:
+                log_file.seek(0)
+                raise RuntimeError(f"{exc}; its log ends:\n{log_file.read()[-3000:]}") from exc
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log_file.seek(0)
+            process.log_text = log_file.read()  # what it wrote, for tests that read its log
 
 
 def sign(url: str, params: dict[str, str], token: str = AUTH_TOKEN) -> str:

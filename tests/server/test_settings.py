@@ -146,7 +146,7 @@ def test_server_logs_neither_bodies_nor_secrets_nor_twilio_request_details(tmp_p
             assert sent.status_code == 201, sent.text
             [request] = fake.wait_for(1)
             assert request.params["Body"] == body
-        output = process.stdout.read()
+    output = process.log_text
 
     lines = [line for line in output.splitlines() if line.strip()]
     assert any('msg="starting inbox-server"' in line for line in lines), output
