@@ -79,6 +79,19 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             status_code=422,
         )
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not bad input: the client still gets JSON it can show, and the traceback is
+        # logged by the server error middleware that calls this handler.
+        log.error("unexpected error: %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {
+                "detail": "The server could not finish this request (it has been logged); try again.",
+                "code": "internal",
+            },
+            status_code=500,
+        )
+
     from inbox_app.server.routes import register
 
     register(app)

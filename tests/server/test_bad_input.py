@@ -209,3 +209,18 @@ def test_webhook_fields_with_nul_are_stripped_and_the_carrier_gets_200(quiet_car
     )
     assert forged.status_code == 403
     assert snapshot(server) == before
+
+
+def test_an_unexpected_error_answers_json_and_changes_nothing(server, admin, monkeypatch):
+    from inbox_app.server.services import conversations
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(conversations, "list_for", broken)
+    before = snapshot(server)
+    response = admin.get("/api/v1/conversations")
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal"
+    assert "try again" in response.json()["detail"]
+    assert snapshot(server) == before
