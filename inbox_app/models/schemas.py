@@ -72,6 +72,14 @@ class UserOut(Schema):
     notifications_enabled: bool = True
 
 
+class UserSettingsIn(Schema):
+    """The signed-in user's own preferences (they follow the user to every computer)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    notifications_enabled: bool
+
+
 class TokenOut(Schema):
     access_token: str
     token_type: str = "bearer"

@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         log.error("unexpected error: %s %s", request.method, request.url.path)
         return JSONResponse(
             {
-                "detail": "The server could not finish this request (it has been logged); try again.",
+                "detail": "The server could not finish this request (it was logged); try again.",
                 "code": "internal",
             },
             status_code=500,

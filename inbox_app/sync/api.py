@@ -115,6 +115,12 @@ class ApiClient:
     async def me(self) -> UserOut:
         return await self._get("/api/v1/auth/me", UserOut)
 
+    async def update_me(self, notifications_enabled: bool) -> UserOut:
+        response = await self.request(
+            "PATCH", "/api/v1/auth/me", json={"notifications_enabled": notifications_enabled}
+        )
+        return UserOut.model_validate(response.json())
+
     # --- conversations and messages -----------------------------------------------------------
 
     async def conversations(

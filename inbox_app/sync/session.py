@@ -545,6 +545,11 @@ class SyncClient(QObject):
     async def credit_settings(self, auto_top_up: bool) -> CreditsOut:
         return await self._call(self._need_api().credit_settings(auto_top_up))
 
+    async def set_notifications_enabled(self, enabled: bool) -> UserOut:
+        """Keep the user's notification choice on the server, for every computer they use."""
+        self.user = await self._call(self._need_api().update_me(enabled))
+        return self.user
+
     async def clients(self, q: str | None = None) -> list[ClientOut]:
         return await self._call(self._need_api().clients(q))
 

@@ -488,6 +488,9 @@ class MainWindow(QMainWindow):
         notifier.activated.connect(self.open_from_notification)
         notifier.show_requested.connect(self._raise)
         notifier.quit_requested.connect(self.close)
+        notifier.enabled_changed.connect(
+            lambda enabled: self._spawn(self.sync.set_notifications_enabled(enabled))
+        )
         # The toast sits over the top of the thread, clear of the compose box.
         notifier.set_anchor(self.message_view)
         self.view_menu.addSeparator()

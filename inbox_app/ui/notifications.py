@@ -281,6 +281,8 @@ class Notifier(QObject):
     activated = Signal(int)
     show_requested = Signal()
     quit_requested = Signal()
+    # enabled_changed(bool): the user switched notifications on or off in a menu.
+    enabled_changed = Signal(bool)
 
     def __init__(
         self,
@@ -301,7 +303,7 @@ class Notifier(QObject):
         self.enabled_action = QAction(S.NOTIFY_ENABLED, self)
         self.enabled_action.setObjectName("actionNotifications")
         self.enabled_action.setCheckable(True)
-        self.enabled_action.toggled.connect(self.set_enabled)
+        self.enabled_action.toggled.connect(self._enabled_toggled)
         self.sound_action = QAction(S.NOTIFY_SOUND, self)
         self.sound_action.setObjectName("actionNotificationSound")
         self.sound_action.setCheckable(True)
@@ -355,10 +357,14 @@ class Notifier(QObject):
             self.toast.hide()
         self._sync_actions()
 
+    def _enabled_toggled(self, enabled: bool) -> None:
+        self.set_enabled(enabled)
+        self.enabled_changed.emit(enabled)
+
     def seed_from_user(self, user) -> None:
-        """Take the server's `notifications_enabled` unless this computer already has a choice."""
-        if not self.settings.contains(ENABLED_KEY):
-            self.set_enabled(bool(getattr(user, "notifications_enabled", True)))
+        """Follow the user's `notifications_enabled` from the server: the choice is theirs, on
+        every computer (the server also stops sending them notification events)."""
+        self.set_enabled(bool(getattr(user, "notifications_enabled", True)))
 
     def is_sound_on(self) -> bool:
         return _as_bool(self.settings.value(SOUND_KEY, True))

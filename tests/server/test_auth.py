@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, login, make_user
 
 
 def test_sign_in_gives_a_token_that_works(server, admin):
@@ -93,3 +93,18 @@ def test_openapi_docs_are_served(server):
     schema = httpx.get(f"{server.base_url}/openapi.json")
     assert schema.status_code == 200
     assert "/api/v1/conversations/{conversation_id}/messages" in schema.json()["paths"]
+
+
+def test_users_keep_their_notification_choice_and_nothing_else(server, admin):
+    turned_off = admin.patch("/api/v1/auth/me", json={"notifications_enabled": False})
+    assert turned_off.status_code == 200, turned_off.text
+    assert turned_off.json()["notifications_enabled"] is False
+    assert admin.get("/api/v1/auth/me").json()["notifications_enabled"] is False
+    # Only the preference: a role cannot be raised this way, and bad values change nothing.
+    assert admin.patch("/api/v1/auth/me", json={"role": "admin"}).status_code == 422
+    maybe = admin.patch("/api/v1/auth/me", json={"notifications_enabled": "maybe"})
+    assert maybe.status_code == 422
+    assert admin.get("/api/v1/auth/me").json()["notifications_enabled"] is False
+    make_user(server, "paula")
+    other = login(server, "paula")
+    assert other.get("/api/v1/auth/me").json()["notifications_enabled"] is True

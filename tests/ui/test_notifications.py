@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFrame, QMainWindow
 
 from inbox_app.models.schemas import UserOut
 from inbox_app.ui import notifications, theme
-from inbox_app.ui.notifications import ENABLED_KEY, Notifier, SoundPlayer, badge_icon
+from inbox_app.ui.notifications import Notifier, SoundPlayer, badge_icon
 
 
 @pytest.fixture
@@ -114,17 +114,18 @@ def test_turning_notifications_off_suppresses_them(qtbot, window, settings):
     assert again.show(7, "Maria Lopez", "Hello") is False
 
 
-def test_the_servers_setting_seeds_a_fresh_computer_only(qtbot, window, settings):
+def test_the_users_server_setting_decides_on_every_computer(qtbot, window, settings):
     user = UserOut(
         id=1, username="paula", display_name="Paula", role="staff", firm_id=1,
         notifications_enabled=False,
     )  # fmt: skip
     notifier = Notifier(window, settings)
+    notifier.set_enabled(True)  # what this computer last had
     notifier.seed_from_user(user)
     assert notifier.is_enabled() is False
-    notifier.set_enabled(True)
-    notifier.seed_from_user(user)  # a local choice wins over the server's default
-    assert settings.value(ENABLED_KEY) in (True, "true")
+    assert notifier.enabled_action.isChecked() is False
+    notifier.seed_from_user(user.model_copy(update={"notifications_enabled": True}))
+    assert notifier.is_enabled() is True
 
 
 def test_unread_count_is_drawn_on_the_icon(qtbot, settings):

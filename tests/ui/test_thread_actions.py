@@ -135,3 +135,21 @@ def test_keyboard_moves_through_threads_and_focuses_search(server, admin, window
     assert window.action_find.shortcut().toString() == "Ctrl+F"
     assert window.action_new.shortcut().toString() == "Ctrl+N"
     assert window.action_print.shortcut().toString() == "Ctrl+P"
+
+
+def test_switching_notifications_off_in_the_view_menu_is_kept_on_the_server(admin, window, qtbot):
+    qtbot.waitUntil(lambda: window.notifier is not None, timeout=5000)
+    action = window.notifier.enabled_action
+    assert action.isChecked() and admin.get("/api/v1/auth/me").json()["notifications_enabled"]
+    assert action in window.view_menu.actions()
+    action.trigger()  # as a click in the View menu does
+    qtbot.waitUntil(
+        lambda: admin.get("/api/v1/auth/me").json()["notifications_enabled"] is False,
+        timeout=5000,
+    )
+    assert window.notifier.is_enabled() is False
+    action.trigger()
+    qtbot.waitUntil(
+        lambda: admin.get("/api/v1/auth/me").json()["notifications_enabled"] is True,
+        timeout=5000,
+    )

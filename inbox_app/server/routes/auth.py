@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.security.utils import get_authorization_scheme_param
 
-from inbox_app.models.schemas import LoginIn, TokenOut, UserOut
+from inbox_app.models.schemas import LoginIn, TokenOut, UserOut, UserSettingsIn
 from inbox_app.server.deps import CurrentUser, SessionDep, SettingsDep
 from inbox_app.server.services import auth
 
@@ -37,6 +37,11 @@ def token(body: LoginIn, request: Request, session: SessionDep, settings: Settin
 @router.get("/me")
 def me(user: CurrentUser) -> UserOut:
     return user_out(user)
+
+
+@router.patch("/me")
+def update_me(body: UserSettingsIn, user: CurrentUser, session: SessionDep) -> UserOut:
+    return user_out(auth.update_settings(session, user, body.notifications_enabled))
 
 
 @router.post("/logout", status_code=204)

@@ -137,6 +137,15 @@ def user_for_token(session: Session, token: str) -> t.User:
     return user
 
 
+def update_settings(session: Session, user: t.User, notifications_enabled: bool) -> t.User:
+    """Store the user's own preferences; notifications off means no desktop alerts anywhere."""
+    with session.begin():
+        row = session.get(t.User, user.id, with_for_update=True)
+        row.notifications_enabled = notifications_enabled
+        row.firm  # noqa: B018 - load the firm's name before the session closes
+    return row
+
+
 def logout(session: Session, token: str) -> None:
     with session.begin():
         session.execute(delete(t.AuthToken).where(t.AuthToken.token_hash == token_digest(token)))
