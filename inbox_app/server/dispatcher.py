@@ -416,7 +416,7 @@ class Dispatcher:
         for them to run out."""
         m = t.Message
         with self.sessionmaker() as session, session.begin():
-            session.execute(
+            released = session.scalars(
                 update(m)
                 .where(
                     m.id.in_(message_ids),
@@ -431,9 +431,13 @@ class Dispatcher:
                     attempts=m.attempts - 1,
                     updated_at=t.utcnow(),
                 )
+                .returning(m.id)
                 .execution_options(synchronize_session=False)
-            )
-        log.info("released %d claimed messages that were not sent", len(message_ids))
+            ).all()
+            # Clients showed these as `sending`: tell them they wait again.
+            for message in session.scalars(select(m).where(m.id.in_(released))):
+                views.publish_message(session, message)
+        log.info("released %d claimed messages that were not sent", len(released))
 
     def _send_chain(self, chain: list[_Job], batch: _Batch) -> None:
         """Texts to one recipient, in order; after a retryable failure the rest wait with it."""

@@ -215,6 +215,15 @@ def test_a_stopping_dispatcher_gives_back_what_it_claimed_but_did_not_send(db_ur
         with server.app.state.sessionmaker() as session:
             rows = [session.get(t.Message, i) for i in ids]
             assert [(m.status, m.claimed_by, m.attempts) for m in rows] == [("queued", None, 0)] * 2
+            # Clients that showed them as `sending` are told they wait again.
+            last = {}
+            for event in session.scalars(
+                select(t.StreamEvent)
+                .where(t.StreamEvent.kind == "message.updated")
+                .order_by(t.StreamEvent.id)
+            ):
+                last[event.payload["id"]] = event.payload["status"]
+            assert [last.get(i) for i in ids] == ["queued", "queued"]
         # Debited once at claim time, not again when the next pass sends them.
         dispatch_once(server.app.state)
         assert sorted(r.params["Body"] for r in fake.requests) == ["m0", "m1"]
