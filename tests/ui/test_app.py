@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QImage
 
@@ -68,9 +69,11 @@ def test_clicking_a_notification_opens_its_thread(server, admin, window, qtbot):
     )
 
 
-def test_demo_screenshot_saves_a_png_and_exits_zero(tmp_path):
+@pytest.mark.parametrize("scale", [1, 2])
+def test_demo_screenshot_saves_a_png_and_exits_zero(tmp_path, scale):
+    """At 2x (a high-DPI screen) the window is painted at full device resolution."""
     target = tmp_path / "demo.png"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": str(scale)}
     env = {k: v for k, v in env.items() if not k.startswith("INBOX_")}
     result = subprocess.run(
         [sys.executable, "-m", "inbox_app", "--demo", "--screenshot", str(target)],
@@ -82,7 +85,7 @@ def test_demo_screenshot_saves_a_png_and_exits_zero(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     image = QImage(str(target))
-    assert image.width() >= 1200 and image.height() >= 700
+    assert image.width() >= 1200 * scale and image.height() >= 700 * scale
 
 
 def test_inbound_texts_chime_until_switched_off_in_the_view_menu(server, window, qtbot, tmp_path):
