@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -212,6 +212,9 @@ class Dispatcher:
             stmt = stmt.with_for_update(skip_locked=True)
         with session.begin():
             rows = list(session.scalars(stmt))
+            if rows:
+                waiting = _behind_earlier_texts(session, rows, now, self.process_id)
+                rows = [message for message in rows if message.id not in waiting]
             if not rows:
                 return 0, []
             # Loaded in one query (not locked): the media of the claimed messages.
@@ -621,6 +624,38 @@ class Dispatcher:
                     )
         finally:
             events.remove_listener(self.wake)
+
+
+def _behind_earlier_texts(
+    session: Session, rows: list[t.Message], now: datetime, process_id: str
+) -> set[int]:
+    """The due messages that must wait their turn: an earlier text to the same recipient is
+    still on its way and not in this claim (another process is sending it, it waits for a
+    retry, or another claim holds its lock). A client reads texts in the order they were
+    written. This process's own in-flight batch does not count: batches never overlap."""
+    m = t.Message
+    still_going = or_(
+        m.status == "queued",
+        and_(m.status == "scheduled", m.send_at <= now),
+        and_(m.status == "sending", m.carrier_sid.is_(None), m.claimed_by != process_id),
+    )
+    first_waiting = dict(
+        session.execute(
+            select(m.conversation_id, func.min(m.id))
+            .where(
+                m.conversation_id.in_({message.conversation_id for message in rows}),
+                m.direction == "outbound",
+                m.id.not_in([message.id for message in rows]),
+                still_going,
+            )
+            .group_by(m.conversation_id)
+        ).all()
+    )
+    return {
+        message.id
+        for message in rows
+        if first_waiting.get(message.conversation_id, message.id) < message.id
+    }
 
 
 def _cancel_reasons(session: Session, rows: list[t.Message]) -> dict[int, str]:

@@ -424,3 +424,61 @@ def test_two_server_processes_race_forty_sends_for_twenty_five_credits(db_url, t
             assert held == refused and handed == accepted and debits == 25
     finally:
         engine.dispose()
+
+
+def test_a_text_waits_while_an_earlier_one_to_the_same_client_is_still_on_its_way(
+    db_url, tmp_path, fake
+):
+    settings = _live_settings(db_url, tmp_path, fake, dispatcher_enabled=False)
+    with serve_in_thread(settings) as server:
+        make_user(server, "alice", admin=True)
+        admin = login(server, "alice")
+        cid = conversation_for(admin)["id"]
+        other_cid = conversation_for(admin, "+12015550177")["id"]
+        now = t.utcnow()
+        # Another process has the first text and has not handed it to the carrier yet.
+        first = _add_outbound(
+            server,
+            cid,
+            "Court is at 10am",
+            status="sending",
+            claimed_by="other-process",
+            claimed_until=now + timedelta(minutes=2),
+            is_debited=True,
+        )
+        second = _add_outbound(server, cid, "Bring your ID", status="queued")
+        _add_outbound(server, other_cid, "Unrelated", status="queued")
+
+        dispatch_once(server.app.state)
+        assert [r.params["Body"] for r in fake.requests] == ["Unrelated"]
+        assert message_of(admin, cid, second)["status"] == "queued"
+
+        # The other process hands the first one over: the second follows.
+        with server.app.state.sessionmaker() as session, session.begin():
+            session.execute(
+                update(t.Message)
+                .where(t.Message.id == first)
+                .values(status="sent", carrier_sid="SM" + "f" * 32, claimed_by=None)
+            )
+        dispatch_once(server.app.state)
+        assert [r.params["Body"] for r in fake.requests] == ["Unrelated", "Bring your ID"]
+
+
+def test_a_text_waiting_for_a_retry_keeps_the_later_ones_behind_it(db_url, tmp_path, fake):
+    settings = _live_settings(db_url, tmp_path, fake, dispatcher_enabled=False)
+    with serve_in_thread(settings) as server:
+        make_user(server, "alice", admin=True)
+        cid = conversation_for(login(server, "alice"))["id"]
+        retry_at = t.utcnow() + timedelta(minutes=5)
+        first = _add_outbound(server, cid, "one", status="queued", next_attempt_at=retry_at)
+        _add_outbound(server, cid, "two", status="queued")
+
+        dispatch_once(server.app.state)
+        assert fake.requests == []
+
+        with server.app.state.sessionmaker() as session, session.begin():
+            session.execute(
+                update(t.Message).where(t.Message.id == first).values(next_attempt_at=None)
+            )
+        dispatch_once(server.app.state)
+        assert [r.params["Body"] for r in fake.requests] == ["one", "two"]
