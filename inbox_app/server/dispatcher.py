@@ -95,6 +95,8 @@ class _Batch:
     job_ids: list[int] = field(default_factory=list)
     futures: list = field(default_factory=list)
     outcomes: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    # Recipients with a text waiting for a retry: their texts in the next batch wait too.
+    retrying: set[str] = field(default_factory=set)
 
 
 class Dispatcher:
@@ -178,9 +180,11 @@ class Dispatcher:
                 with self.sessionmaker() as session:
                     acted, jobs = self._claim(session)
                 acted_total += acted
+                behind: set[str] = set()
                 if flight is not None:
                     self._finish(flight)
-                flight = self._start(jobs) if jobs else None
+                    behind = flight.retrying
+                flight = self._start(jobs, behind) if jobs else None
                 if acted < BATCH:
                     break
             if flight is not None:
@@ -366,15 +370,23 @@ class Dispatcher:
 
     # --- sending a claimed batch --------------------------------------------------------------
 
-    def _start(self, jobs: list[_Job]) -> _Batch:
-        """Hand a claimed batch to the pool: one task per recipient, in id order."""
+    def _start(self, jobs: list[_Job], behind: set[str] = frozenset()) -> _Batch:
+        """Hand a claimed batch to the pool: one task per recipient, in id order. Recipients
+        `behind` a text of the previous batch that waits for a retry wait with it."""
         by_recipient: dict[str, list[_Job]] = defaultdict(list)
         for job in jobs:
             by_recipient[job.to].append(job)
         batch = _Batch(expected=len(jobs), job_ids=[job.message_id for job in jobs])
-        for chain in by_recipient.values():
+        retry_at = t.utcnow() + timedelta(seconds=RETRY_BASE_SECONDS)
+        for to, chain in by_recipient.items():
+            deferred_until = None
+            if to in behind:
+                deferred_until = retry_at
+                batch.retrying.add(to)  # and the batch after this one waits as well
             try:
-                batch.futures.append(self._pool.submit(self._send_chain, chain, batch))
+                batch.futures.append(
+                    self._pool.submit(self._send_chain, chain, batch, deferred_until)
+                )
             except RuntimeError:
                 break  # The pool is shut down: the server is stopping. `_finish` releases them.
         return batch
@@ -442,9 +454,10 @@ class Dispatcher:
                 views.publish_message(session, message)
         log.info("released %d claimed messages that were not sent", len(released))
 
-    def _send_chain(self, chain: list[_Job], batch: _Batch) -> None:
+    def _send_chain(
+        self, chain: list[_Job], batch: _Batch, deferred_until: datetime | None = None
+    ) -> None:
         """Texts to one recipient, in order; after a retryable failure the rest wait with it."""
-        deferred_until: datetime | None = None
         for job in chain:
             if deferred_until is not None:
                 batch.outcomes.put(_Outcome(job, deferred_until=deferred_until))
@@ -455,6 +468,7 @@ class Dispatcher:
             batch.outcomes.put(outcome)
             if outcome.error is not None and outcome.error.retryable:
                 deferred_until = t.utcnow() + timedelta(seconds=RETRY_BASE_SECONDS)
+                batch.retrying.add(job.to)
 
     def _send_job(self, job: _Job) -> _Outcome:
         try:

@@ -482,3 +482,35 @@ def test_a_text_waiting_for_a_retry_keeps_the_later_ones_behind_it(db_url, tmp_p
             )
         dispatch_once(server.app.state)
         assert [r.params["Body"] for r in fake.requests] == ["one", "two"]
+
+
+def test_a_retry_holds_back_the_same_clients_text_already_claimed_in_the_next_batch(
+    db_url, tmp_path, fake, monkeypatch
+):
+    from inbox_app.server import dispatcher
+
+    # One message per batch: the second text is claimed while the first is at the carrier.
+    monkeypatch.setattr(dispatcher, "BATCH", 1)
+    settings = _live_settings(db_url, tmp_path, fake, dispatcher_enabled=False)
+    with serve_in_thread(settings) as server:
+        make_user(server, "alice", admin=True)
+        cid = conversation_for(login(server, "alice"))["id"]
+        first = _add_outbound(server, cid, "one", status="queued")
+        second = _add_outbound(server, cid, "two", status="queued")
+        fake.fail_next("rate_limited")
+
+        dispatch_once(server.app.state)
+        assert [r.params["Body"] for r in fake.requests] == ["one"]  # the 429, nothing else
+        with server.app.state.sessionmaker() as session:
+            rows = {i: session.get(t.Message, i) for i in (first, second)}
+            assert [rows[i].status for i in (first, second)] == ["queued", "queued"]
+
+            # Both due again: they go out in the order they were written.
+            session.execute(
+                update(t.Message)
+                .where(t.Message.id.in_([first, second]))
+                .values(next_attempt_at=None)
+            )
+            session.commit()
+        dispatch_once(server.app.state)
+        assert [r.params["Body"] for r in fake.requests] == ["one", "one", "two"]
