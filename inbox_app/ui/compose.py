@@ -208,13 +208,11 @@ class ComposeBox(QFrame):
     def refresh_icons(self) -> None:
         self.attach_button.setIcon(theme.icon("paperclip"))
 
-    # --- attachments (the extras engineer's strip, when present) --------------------------
+    # --- attachments ------------------------------------------------------------------------
 
     def _make_attachments(self):
-        try:
-            from inbox_app.ui.attachments import AttachmentStrip
-        except ImportError:
-            return None
+        from inbox_app.ui.attachments import AttachmentStrip
+
         try:
             strip = AttachmentStrip(self, show_button=False)
         except Exception:
@@ -339,11 +337,9 @@ class ComposeBox(QFrame):
         box.open()
 
     def send_later(self) -> None:
-        """Pick a time (the extras engineer's SendLaterDialog), then submit for that time."""
-        try:
-            from inbox_app.ui.dialogs.send_later import SendLaterDialog
-        except ImportError:
-            return
+        """Pick a time (SendLaterDialog), then submit for that time."""
+        from inbox_app.ui.dialogs.send_later import SendLaterDialog
+
         dialog = SendLaterDialog(self)
         dialog.setObjectName(dialog.objectName() or "sendLaterDialog")
         self.send_later_dialog = dialog

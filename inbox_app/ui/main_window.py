@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -476,10 +475,8 @@ class MainWindow(QMainWindow):
         self.message_view.viewport().update()
 
     def _make_notifier(self):
-        try:
-            from inbox_app.ui.notifications import Notifier
-        except ImportError:
-            return None
+        from inbox_app.ui.notifications import Notifier
+
         try:
             notifier = Notifier(self)
         except Exception:
@@ -504,7 +501,7 @@ class MainWindow(QMainWindow):
         s.conversation_updated.connect(self._mark_dirty)
         s.thread_changed.connect(self._thread_changed)
         s.messages_removed.connect(self._messages_removed)
-        s.conversation_deleted.connect(self._conversation_deleted)
+        s.conversation_deleted.connect(self._drop_conversation)
         s.message_received.connect(self._message_received)
         s.message_updated.connect(self._message_updated)
         s.outbox_changed.connect(self._outbox_changed)
@@ -939,7 +936,7 @@ class MainWindow(QMainWindow):
             if self._refresh_generation.get(conversation_id) != generation:
                 return
             if exc.status == 404:
-                self._conversation_deleted(conversation_id)
+                self._drop_conversation(conversation_id)
             return
         if c is None or self._refresh_generation.get(conversation_id) != generation:
             return
@@ -953,15 +950,13 @@ class MainWindow(QMainWindow):
             self.list_model.upsert(c)
             self._update_empty_list()
         elif listed:
-            self.list_model.remove(conversation_id)
-            self._update_empty_list()
-            if conversation_id == self.current_id:
-                self._show_thread(None)
+            self._drop_conversation(conversation_id)
         if conversation_id == self.current_id:
             self._update_header()
         self._update_unread_badge()
 
-    def _conversation_deleted(self, conversation_id: int) -> None:
+    def _drop_conversation(self, conversation_id: int) -> None:
+        """Take the conversation out of the list (and close it if it is open)."""
         self.list_model.remove(conversation_id)
         if conversation_id == self.current_id:
             self._show_thread(None)
@@ -1054,9 +1049,7 @@ class MainWindow(QMainWindow):
             return
         result = await self._act(c.id, "unarchive" if c.archived else "archive")
         if result is not None and result.archived != self.show_archived:
-            self.list_model.remove(c.id)
-            self._show_thread(None)
-            self._update_empty_list()
+            self._drop_conversation(c.id)
             if result.archived:
                 self.statusBar().showMessage(
                     strings.ARCHIVED_CONVERSATION.format(name=display_name(c)), 6000
@@ -1068,9 +1061,7 @@ class MainWindow(QMainWindow):
         if c is None:
             return
         if await self._act(c.id, "leave") is not None or self.sync.is_online:
-            self.list_model.remove(c.id)
-            self._show_thread(None)
-            self._update_empty_list()
+            self._drop_conversation(c.id)
             self.statusBar().showMessage(
                 strings.LEFT_CONVERSATION.format(name=display_name(c)), 6000
             )
@@ -1080,12 +1071,9 @@ class MainWindow(QMainWindow):
         c = self.current_conversation()
         if c is None:
             return
-        try:
-            from inbox_app.ui.dialogs.block import confirm_block_async
-        except ImportError:
-            ok, keep = True, False
-        else:
-            ok, keep = await confirm_block_async(self)
+        from inbox_app.ui.dialogs.block import confirm_block_async
+
+        ok, keep = await confirm_block_async(self)
         if not ok:
             return
         try:
@@ -1093,7 +1081,7 @@ class MainWindow(QMainWindow):
         except ApiError as exc:
             self.show_error(exc.detail)
             return
-        self._conversation_deleted(c.id)
+        self._drop_conversation(c.id)
         self.statusBar().showMessage(
             strings.BLOCKED_CONVERSATION.format(name=display_name(c)), 6000
         )
@@ -1125,10 +1113,8 @@ class MainWindow(QMainWindow):
         c = self.current_conversation()
         if c is None:
             return
-        try:
-            from inbox_app.ui.printing import print_thread
-        except ImportError:
-            return
+        from inbox_app.ui.printing import print_thread
+
         printed_by = self.sync.user.display_name if self.sync.user else ""
         try:
             await print_thread(self.sync, c.id, printed_by, pdf_path, self)
@@ -1139,40 +1125,27 @@ class MainWindow(QMainWindow):
         c = self.current_conversation()
         if c is None:
             return
-        try:
-            from inbox_app.ui.dialogs.details import ThreadDetailsDialog
-        except ImportError:
-            return
+        from inbox_app.ui.dialogs.details import ThreadDetailsDialog
+
         self.details_dialog = ThreadDetailsDialog(self.sync, c, self)
         self.details_dialog.open()
 
     def open_media(self, media_id: int) -> None:
-        try:
-            from inbox_app.ui.media_viewer import MediaViewer
-        except ImportError:
-            return
+        from inbox_app.ui.media_viewer import MediaViewer
+
         self.media_viewer = MediaViewer(self.sync, media_id, self)
         self.media_viewer.show()
 
     def open_top_up(self) -> None:
-        try:
-            from inbox_app.ui.dialogs.top_up import TopUpDialog
-        except ImportError:
-            return
+        from inbox_app.ui.dialogs.top_up import TopUpDialog
+
         self.top_up_dialog = TopUpDialog(self.sync, self.sync.is_admin, self)
         self.top_up_dialog.open()
 
     @asyncSlot()
     async def new_conversation(self) -> None:
-        try:
-            from inbox_app.ui.dialogs.new_conversation import NewConversationDialog
-        except ImportError:
-            phone, ok = QInputDialog.getText(
-                self, strings.NEW_NUMBER_TITLE, strings.NEW_NUMBER_PROMPT
-            )
-            if ok and phone.strip():
-                await self.start_conversation(phone.strip())
-            return
+        from inbox_app.ui.dialogs.new_conversation import NewConversationDialog
+
         dialog = NewConversationDialog(self.sync, self)
         self.new_dialog = dialog
         if await ask(dialog) and dialog.conversation_id is not None:

@@ -121,8 +121,6 @@ SIGN_OUT = tr("Sign out")
 OUTBOX_WAITING = tr("{n} waiting to send")
 
 # New conversation fallback
-NEW_NUMBER_TITLE = tr("New conversation")
-NEW_NUMBER_PROMPT = tr("Mobile number:")
 SIGN_IN_TITLE = tr("Sign in to Inbox")
 
 # Menus
