@@ -197,8 +197,7 @@ class Dispatcher:
         now = t.utcnow()
         m = t.Message
         due = or_(
-            m.status == "queued",
-            and_(m.status == "scheduled", m.send_at <= now),
+            _waiting_to_go(now),
             # A lease that ran out: its process died mid-send.
             and_(m.status == "sending", m.claimed_until < now),
         )
@@ -640,6 +639,12 @@ class Dispatcher:
             events.remove_listener(self.wake)
 
 
+def _waiting_to_go(now: datetime):
+    """Outbound messages that should be at the carrier by now: queued, or scheduled and due."""
+    m = t.Message
+    return or_(m.status == "queued", and_(m.status == "scheduled", m.send_at <= now))
+
+
 def _behind_earlier_texts(
     session: Session, rows: list[t.Message], now: datetime, process_id: str
 ) -> set[int]:
@@ -649,8 +654,7 @@ def _behind_earlier_texts(
     written. This process's own in-flight batch does not count: batches never overlap."""
     m = t.Message
     still_going = or_(
-        m.status == "queued",
-        and_(m.status == "scheduled", m.send_at <= now),
+        _waiting_to_go(now),
         and_(m.status == "sending", m.carrier_sid.is_(None), m.claimed_by != process_id),
     )
     first_waiting = dict(

@@ -210,27 +210,20 @@ def delete_contact(session: Session, user: t.User, contact_id: int) -> None:
 
 def opt_out(session: Session, user: t.User, contact_id: int) -> ContactOut:
     """Staff opt the number out: its unsent messages are canceled and it gets no more."""
-    with session.begin():
-        contact = contact_in(session, user.firm_id, contact_id)
-        if not contact.opted_out:
-            consent.opt_out_in(
-                session,
-                user.firm_id,
-                contact.phone,
-                source="staff",
-                user_id=user.id,
-                contact_id=contact.id,
-            )
-            session.refresh(contact)
-        return contact_out(contact)
+    return _set_consent(session, user, contact_id, opted_out=True)
 
 
 def opt_in(session: Session, user: t.User, contact_id: int) -> ContactOut:
     """Staff opt the number back in; reminders are made again for upcoming events."""
+    return _set_consent(session, user, contact_id, opted_out=False)
+
+
+def _set_consent(session: Session, user: t.User, contact_id: int, *, opted_out: bool) -> ContactOut:
+    change = consent.opt_out_in if opted_out else consent.opt_in_in
     with session.begin():
         contact = contact_in(session, user.firm_id, contact_id)
-        if contact.opted_out:
-            consent.opt_in_in(
+        if contact.opted_out != opted_out:
+            change(
                 session,
                 user.firm_id,
                 contact.phone,
