@@ -46,7 +46,7 @@ def make_loop(app: QApplication, *, already_running: bool = False) -> qasync.QEv
 
 
 async def sign_in_interactively(sync: SyncClient, parent=None) -> bool:
-    """The extras engineer's SignInDialog; False when the user cancels."""
+    """Ask for the server, user name and password; False when the user cancels."""
     from inbox_app.ui.dialogs.sign_in import SignInDialog
 
     dialog = SignInDialog(sync, parent, server_url=sync.server_url or "")

@@ -242,7 +242,7 @@ class ComposeBox(QFrame):
 
     def clear(self) -> None:
         self.edit.clear()
-        if self.attachments is not None and hasattr(self.attachments, "clear"):
+        if self.attachments is not None:
             self.attachments.clear()
 
     def set_can_send(self, allowed: bool) -> None:

@@ -544,7 +544,7 @@ class MainWindow(QMainWindow):
             )
             self.setWindowTitle(title)
             self.user_label.setText(user.display_name or user.username)
-            if self.notifier is not None and hasattr(self.notifier, "seed_from_user"):
+            if self.notifier is not None:
                 self.notifier.seed_from_user(user)
         self.credits_button.setToolTip(
             strings.CREDITS_TOOLTIP_ADMIN if self.sync.is_admin else strings.CREDITS_TOOLTIP
@@ -606,12 +606,7 @@ class MainWindow(QMainWindow):
         self.thread_list.setVisible(not empty)
 
     def _update_unread_badge(self) -> None:
-        if (
-            self.notifier is not None
-            and hasattr(self.notifier, "set_unread")
-            and not self.show_archived
-            and not self.query
-        ):
+        if self.notifier is not None and not self.show_archived and not self.query:
             self.notifier.set_unread(
                 sum(1 for c in self.list_model.conversations() if c.unread_count)
             )
