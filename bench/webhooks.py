@@ -6,6 +6,9 @@ only parses the same form, both as separate processes under the same uvicorn set
 signed inbound webhooks to each from a few concurrent clients. A stream connected to the real
 server times each webhook from POST to its `message.created` event.
 Targets: throughput ratio >= 0.5 on SQLite; p99 latency under 100 ms.
+`--typing 20` adds presence: 20 users, each with a stream open, typing in 10 threads (one
+`POST …/typing` every 3 s each, as the desktop throttles it), in rounds alternating with quiet
+ones; it prints the p99 that typing adds (target < 5 ms).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -211,7 +215,7 @@ def latency_line(label: str, sent: dict[str, tuple[float, float]], watcher: Stre
     return p99
 
 
-def setup_database(workdir: Path) -> dict[str, str]:
+def setup_database(workdir: Path, typers: int = 0) -> dict[str, str]:
     from inbox_app.server.db import make_engine, make_sessionmaker
     from inbox_app.server.migrate import upgrade
     from inbox_app.server.services.auth import create_user
@@ -219,8 +223,12 @@ def setup_database(workdir: Path) -> dict[str, str]:
     url = f"sqlite:///{workdir / 'inbox.db'}"
     upgrade(url)
     engine = make_engine(url)
-    with make_sessionmaker(engine)() as session:
+    sessions = make_sessionmaker(engine)
+    with sessions() as session:
         create_user(session, "bench", PASSWORD, is_admin=True, firm_name="Bench & Co")
+    for n in range(typers):
+        with sessions() as session:
+            create_user(session, f"typist{n:02d}", PASSWORD, firm_name="Bench & Co")
     engine.dispose()
     return {
         "INBOX_DATABASE_URL": url,
@@ -232,7 +240,7 @@ def setup_database(workdir: Path) -> dict[str, str]:
     }
 
 
-def run(count: int, clients: int, paced: int, rounds: int) -> int:
+def run(count: int, clients: int, paced: int, rounds: int, typing: Typing) -> int:
     bare_port = free_port()
     bare = subprocess.Popen(
         [sys.executable, __file__, "--serve-bare", str(bare_port)],
@@ -243,17 +251,48 @@ def run(count: int, clients: int, paced: int, rounds: int) -> int:
     with tempfile.TemporaryDirectory(prefix="inbox-bench-") as tmp:
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
-        env = setup_database(Path(tmp)) | {"INBOX_PUBLIC_URL": base_url}
+        env = setup_database(Path(tmp), typing.users) | {
+            "INBOX_PUBLIC_URL": base_url,
+            "INBOX_METRICS_TOKEN": METRICS_TOKEN,
+        }
         try:
             wait_until_up(bare_url, process=bare)
             with serve_in_process(env, port):
-                return measure(base_url, bare_url, count, clients, paced, rounds)
+                return measure(base_url, bare_url, count, clients, paced, rounds, typing)
         finally:
             bare.terminate()
             bare.wait(timeout=15)
 
 
-def measure(base_url: str, bare_url: str, count: int, clients: int, paced: int, rounds: int) -> int:
+METRICS_TOKEN = "bench-metrics-token-0123456789"
+
+
+def webhooks_counted(base_url: str) -> float:
+    """inbox_webhooks_received_total{kind="messages",status="200"} from the server's /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(
+        f"{base_url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=15
+    ).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "inbox_webhooks_received_total" and sample.labels == {
+                "kind": "messages",
+                "status": "200",
+            }:
+                return sample.value
+    return 0.0
+
+
+def measure(
+    base_url: str,
+    bare_url: str,
+    count: int,
+    clients: int,
+    paced: int,
+    rounds: int,
+    typing: Typing,
+) -> int:
     probe = forms(1, base_url)[0]
     status = httpx.post(
         base_url + PATH, data=probe[0], headers={"X-Twilio-Signature": probe[1]}
@@ -277,7 +316,12 @@ def measure(base_url: str, bare_url: str, count: int, clients: int, paced: int, 
         watcher.ready.wait(15)
         if watcher.error:
             raise SystemExit(f"could not open the stream: {watcher.error}")
-        return measure_with(base_url, bare_url, count, clients, paced, rounds, watcher)
+        code = measure_with(base_url, bare_url, count, clients, paced, rounds, watcher)
+        if typing.users:
+            code = max(
+                code, measure_typing(base_url, login.json()["access_token"], typing, watcher)
+            )
+        return code
     finally:
         watcher.stop()
 
@@ -297,13 +341,18 @@ def measure_with(
     per_round = max(1, count // rounds)
     bare_time = webhook_time = 0.0
     loaded: dict[str, tuple[float, float]] = {}
+    scraped_during = []
     for _ in range(rounds):
         bare_time += asyncio.run(post_all(bare_url, forms(per_round, bare_url), clients, {}))
         webhook_time += asyncio.run(post_all(base_url, forms(per_round, base_url), clients, loaded))
+        scraped_during.append(webhooks_counted(base_url))
     watcher.wait_for(list(loaded))
     one_by_one: dict[str, tuple[float, float]] = {}
     asyncio.run(post_all(base_url, forms(paced, base_url), 1, one_by_one))
     watcher.wait_for(list(one_by_one))
+    # The probe, the warm-up, the rounds and the paced ones: every webhook answered 200.
+    sent = 1 + 100 + per_round * rounds + paced
+    counted = webhooks_counted(base_url)
 
     total = per_round * rounds
     bare_rate, webhook_rate = total / bare_time, total / webhook_time
@@ -315,8 +364,182 @@ def measure_with(
     print("webhook POST -> message.created on a connected stream (target p99 < 100 ms):")
     p99_loaded = latency_line(f"under load ({clients} clients)", loaded, watcher)
     p99_paced = latency_line("one at a time", one_by_one, watcher)
-    ok = ratio >= 0.5 and max(p99_loaded, p99_paced) < 100
+    print(
+        f"/metrics: {counted:.0f} webhooks counted for {sent} sent "
+        f"(after each round: {', '.join(f'{c:.0f}' for c in scraped_during)})"
+    )
+    ok = ratio >= 0.5 and max(p99_loaded, p99_paced) < 100 and counted == sent
     print("targets met" if ok else "TARGETS MISSED")
+    return 0 if ok else 1
+
+
+@dataclass(frozen=True)
+class Typing:
+    """The presence load: `users` typists, each in one of `threads` threads, one signal per
+    `interval` seconds each (the desktop's throttle), for `count` webhooks per side."""
+
+    users: int = 0
+    threads: int = 10
+    interval: float = 3.0
+    count: int = 1000
+    rounds: int = 8
+    clients: int = 4
+
+
+class TypingLoad:
+    """The typists, in a process of their own (as the stream reader is): each signs in, keeps a
+    stream open and, while switched on, posts `…/typing` every `interval` seconds. "on"/"off"
+    on its stdin switch it; at the end it prints what it sent and what its streams heard."""
+
+    def __init__(self, base_url: str, tokens: list[str], threads: list[int], interval: float):
+        plan = {"tokens": tokens, "threads": threads, "interval": interval}
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--typing-load", base_url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.process.stdin.write(json.dumps(plan) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line.startswith("ready"):
+            raise SystemExit(f"the typists did not start: {line!r}")
+
+    def switch(self, on: bool) -> None:
+        self.process.stdin.write("on\n" if on else "off\n")
+        self.process.stdin.flush()
+        assert self.process.stdout.readline().strip() == ("on" if on else "off")
+
+    def finish(self) -> dict:
+        self.process.stdin.close()
+        report = json.loads(self.process.stdout.readline() or "{}")
+        self.process.wait(timeout=30)
+        return report
+
+
+def typing_load(base_url: str) -> None:
+    """The typists' process (see TypingLoad)."""
+    plan = json.loads(sys.stdin.readline())
+    asyncio.run(_typists(base_url, plan["tokens"], plan["threads"], float(plan["interval"])))
+
+
+async def _typists(base_url: str, tokens: list[str], threads: list[int], interval: float) -> None:
+    on = asyncio.Event()
+    counts = {"posted": 0, "failed": 0, "heard": 0}
+    timeout = httpx.Timeout(10, read=None)
+    limits = httpx.Limits(max_connections=len(tokens) * 2 + 4)
+    async with httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits) as http:
+        connected = [asyncio.Event() for _ in tokens]
+
+        async def listen(n: int, token: str) -> None:
+            headers = {"Authorization": f"Bearer {token}"}
+            async with http.stream("GET", "/api/v1/stream", headers=headers) as response:
+                async for line in response.aiter_lines():
+                    if line.startswith("retry"):
+                        connected[n].set()
+                    elif line == "event: presence.typing":
+                        counts["heard"] += 1
+
+        async def type_in(n: int, token: str) -> None:
+            headers = {"Authorization": f"Bearer {token}"}
+            path = f"/api/v1/conversations/{threads[n % len(threads)]}/typing"
+            # Each typist has its own moment in every interval, kept across off and on: people
+            # do not all press a key in the same millisecond.
+            phase = interval * n / len(tokens)
+            while True:
+                await on.wait()
+                await asyncio.sleep((phase - time.monotonic()) % interval)
+                if not on.is_set():
+                    continue
+                response = await http.post(path, headers=headers)
+                counts["posted" if response.status_code == 204 else "failed"] += 1
+                await asyncio.sleep(0.001)
+
+        readers = [asyncio.create_task(listen(n, tok)) for n, tok in enumerate(tokens)]
+        await asyncio.wait_for(asyncio.gather(*(c.wait() for c in connected)), 30)
+        typists = [asyncio.create_task(type_in(n, tok)) for n, tok in enumerate(tokens)]
+        print("ready", flush=True)
+        loop = asyncio.get_running_loop()
+        while True:
+            command = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
+            if command == "on":
+                on.set()
+            elif command == "off":
+                on.clear()
+            else:
+                break
+            print(command, flush=True)
+        for task in (*typists, *readers):
+            task.cancel()
+        await asyncio.gather(*typists, *readers, return_exceptions=True)
+    print(json.dumps(counts), flush=True)
+
+
+def measure_typing(base_url: str, token: str, typing: Typing, watcher: StreamWatcher) -> int:
+    """Webhook -> event latency with the typists on and off, in alternating rounds."""
+    headers = {"Authorization": f"Bearer {token}"}
+    threads = []
+    for n in range(typing.threads):
+        # The threads the typists are in are texted by the webhooks too (the first senders).
+        response = httpx.post(
+            f"{base_url}/api/v1/conversations",
+            json={"phone": f"+1201555{2000 + n % SENDERS:04d}"},
+            headers=headers,
+            timeout=15,
+        )
+        response.raise_for_status()
+        threads.append(response.json()["id"])
+    tokens = []
+    for n in range(typing.users):
+        answer = httpx.post(
+            f"{base_url}/api/v1/auth/token",
+            json={"username": f"typist{n:02d}", "password": PASSWORD},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        tokens.append(answer.json()["access_token"])
+    load = TypingLoad(base_url, tokens, threads, typing.interval)
+    samples: dict[tuple[bool, bool], dict[str, tuple[float, float]]] = {
+        (typing_on, paced): {} for typing_on in (False, True) for paced in (False, True)
+    }
+    per_round = max(1, typing.count // typing.rounds)
+    paced_per_round = max(1, per_round // 4)
+    seconds = {False: 0.0, True: 0.0}
+    for _ in range(typing.rounds):
+        for typing_on in (False, True):
+            started = time.perf_counter()
+            load.switch(typing_on)
+            if typing_on:
+                time.sleep(typing.interval)  # every typist has started
+            loaded, one_by_one = samples[(typing_on, False)], samples[(typing_on, True)]
+            asyncio.run(post_all(base_url, forms(per_round, base_url), typing.clients, loaded))
+            asyncio.run(post_all(base_url, forms(paced_per_round, base_url), 1, one_by_one))
+            watcher.wait_for([*loaded, *one_by_one])
+            seconds[typing_on] += time.perf_counter() - started
+    load.switch(False)
+    report = load.finish()
+    print(
+        f"presence: {typing.users} users typing in {typing.threads} threads, one signal each "
+        f"every {typing.interval:g} s, {typing.rounds} rounds on and off "
+        f"({typing.clients} clients, then one at a time):"
+    )
+    rate = report.get("posted", 0) / max(seconds[True], 1e-9)
+    print(
+        f"  typing signals: {report.get('posted', 0)} posted (~{rate:.1f}/s while on), "
+        f"{report.get('failed', 0)} refused; {report.get('heard', 0)} presence.typing events "
+        "reached the typists' streams"
+    )
+    added = []
+    for paced, label in (
+        (False, f"under load ({typing.clients} clients)"),
+        (True, "one at a time"),
+    ):
+        off = latency_line(f"{label}, quiet", samples[(False, paced)], watcher)
+        on = latency_line(f"{label}, typing", samples[(True, paced)], watcher)
+        added.append(on - off)
+        print(f"  {'added p99 ' + label:<26} {on - off:+6.1f} ms  (target < 5 ms)")
+    ok = max(added) < 5 and not report.get("failed") and report.get("heard", 0) > 0
+    print("presence target met" if ok else "PRESENCE TARGET MISSED")
     return 0 if ok else 1
 
 
@@ -326,7 +549,21 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4, help="concurrent connections")
     parser.add_argument("--paced", type=int, default=200, help="webhooks sent one at a time")
     parser.add_argument("--rounds", type=int, default=4, help="alternating rounds per side")
+    parser.add_argument(
+        "--typing", type=int, default=0, metavar="USERS", help="users typing (presence; 0: off)"
+    )
+    parser.add_argument("--typing-threads", type=int, default=10, help="threads they type in")
+    parser.add_argument(
+        "--typing-interval", type=float, default=3.0, help="seconds between one's signals"
+    )
+    parser.add_argument(
+        "--typing-count", type=int, default=1000, help="webhooks per side of the presence part"
+    )
+    parser.add_argument(
+        "--typing-rounds", type=int, default=8, help="quiet/typing rounds (short ones average out)"
+    )
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--typing-load", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--watch-stream", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
@@ -335,7 +572,18 @@ def main() -> int:
     if args.watch_stream:
         watch_stream(args.watch_stream)
         return 0
-    return run(args.count, args.clients, args.paced, args.rounds)
+    if args.typing_load:
+        typing_load(args.typing_load)
+        return 0
+    typing = Typing(
+        users=args.typing,
+        threads=max(1, args.typing_threads),
+        interval=args.typing_interval,
+        count=args.typing_count,
+        rounds=max(1, args.typing_rounds),
+        clients=args.clients,
+    )
+    return run(args.count, args.clients, args.paced, args.rounds, typing)
 
 
 if __name__ == "__main__":

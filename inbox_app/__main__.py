@@ -78,9 +78,17 @@ async def save_screenshot(
         raise ScreenshotFailed(f"could not write {path}")
 
 
+def configure_logging() -> None:
+    """Warnings from libraries; our own INFO lines too ("signed in as NAME", "main window
+    shown", "message sent ID", "notification shown ID"): the e2e tests wait for them."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    for name in ("inbox", "inbox_app"):
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    configure_logging()
     if args.screenshot and not args.demo:
         print("--screenshot needs --demo", file=sys.stderr)
         return 2
@@ -88,10 +96,12 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
     from inbox_app.sync.session import SyncClient
-    from inbox_app.ui.app import make_application, make_loop, open_main_window
+    from inbox_app.ui import errors
+    from inbox_app.ui.app import Lifecycle, make_application, make_loop
 
     app = make_application([sys.argv[0]])
     loop = make_loop(app)
+    errors.install(loop)
     demo = None
     server_url = args.server
     cache_dir = None
@@ -107,12 +117,19 @@ def main(argv: list[str] | None = None) -> int:
     # The demo never touches the keyring: a real sign-in on this desktop stays as it was.
     sync = SyncClient(server_url, cache_dir=cache_dir, remember=demo is None)
 
+    if os.environ.get("INBOX_E2E") == "1":
+        from inbox_app.ui import e2e
+
+        e2e.install(sync)
+
     async def run() -> int:
         if demo is not None:
             await sync.sign_in(demo.username, demo.password)
-        window = await open_main_window(sync)
+        lifecycle = Lifecycle(sync)
+        window = await lifecycle.start()
         if window is None:
-            return 1
+            await sync.close()
+            return 0
         if args.screenshot:
             try:
                 await save_screenshot(window, Path(args.screenshot), demo.showcase_conversation_id)
@@ -122,11 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 await sync.close()
             return 0
-        closed = asyncio.get_running_loop().create_future()
-        app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
-        await closed
-        await sync.close()
-        return 0
+        return await lifecycle.wait()
 
     try:
         with loop:

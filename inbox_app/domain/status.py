@@ -28,6 +28,8 @@ class MessageStatus(enum.StrEnum):
     RECEIVED = "received"
     CANCELED = "canceled"
     HELD = "held"
+    # A note or system line for the firm's staff: never sent, never changes.
+    INTERNAL = "internal"
 
 
 class Direction(enum.StrEnum):
@@ -35,6 +37,8 @@ class Direction(enum.StrEnum):
 
     INBOUND = "inbound"
     OUTBOUND = "outbound"
+    # Written by the firm for the firm (a note, a system line); the client never sees it.
+    INTERNAL = "internal"
 
 
 class UnknownCarrierStatus(ValueError):
@@ -55,6 +59,7 @@ _RANK: dict[MessageStatus, int] = {
     # Not on the outbound path: canceled ends it early, received is an inbound message.
     MessageStatus.CANCELED: 4,
     MessageStatus.RECEIVED: 4,
+    MessageStatus.INTERNAL: 4,
 }
 
 _FINAL = frozenset(

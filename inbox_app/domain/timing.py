@@ -1,7 +1,9 @@
-"""When reminders go out: flow step send times and the recipient's quiet hours."""
+"""When reminders go out (flow step send times, the recipient's quiet hours), and whether the
+firm's office is open (its weekly opening hours, for the after-hours reply)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -10,10 +12,13 @@ __all__ = [
     "REMINDER_LEAD",
     "SEND_FROM",
     "SEND_UNTIL",
+    "WEEKDAYS",
     "UnknownTimeZone",
+    "closed_since",
     "latest_allowed",
     "next_allowed",
     "reminder_send_time",
+    "reminder_timing",
     "step_send_time",
 ]
 
@@ -91,12 +96,40 @@ def reminder_send_time(
     quiet for the recipient, late in their previous sending window (often the evening before).
     Whether that time has already gone is the caller's question.
     """
+    return reminder_timing(
+        event_start,
+        offset_days,
+        offset_hours,
+        send_time,
+        event_tz=event_tz,
+        recipient_tz=recipient_tz,
+        start=start,
+        end=end,
+    )[0]
+
+
+def reminder_timing(
+    event_start: datetime,
+    offset_days: int,
+    offset_hours: int = 0,
+    send_time: time | None = None,
+    *,
+    event_tz: str,
+    recipient_tz: str,
+    start: time = SEND_FROM,
+    end: time = SEND_UNTIL,
+) -> tuple[datetime, datetime | None]:
+    """`reminder_send_time`, and the step's own time when the recipient's quiet hours moved it
+    later (None otherwise): the thread then says why it goes when it does, as for a one-off
+    text moved out of quiet hours. A step moved earlier, to stay before the event, is not
+    "moved by quiet hours"."""
     nominal = step_send_time(event_start, offset_days, offset_hours, send_time, tz=event_tz)
     when = next_allowed(nominal, recipient_tz, start, end)
     is_before_event = offset_days * 24 + offset_hours <= 0
     if is_before_event and when >= event_start:
         when = latest_allowed(min(nominal, event_start - REMINDER_LEAD), recipient_tz, start, end)
-    return when
+        return when, None
+    return when, (nominal if when != nominal else None)
 
 
 def step_send_time(
@@ -121,6 +154,42 @@ def step_send_time(
     if send_time is None:
         return landed
     return _wall_time(datetime.combine(landed.date(), send_time), zone)
+
+
+# --- opening hours --------------------------------------------------------------------------
+
+# Keys of a week's opening hours, Monday first (as `date.weekday()` counts).
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+OpeningHours = Mapping[str, "tuple[time, time] | None"]
+
+
+def closed_since(when: datetime, tz: str, hours: OpeningHours) -> datetime | None:
+    """None while the office is open at `when`; else the moment it last closed, in UTC.
+
+    `hours` maps each weekday (`WEEKDAYS`) to its local (open, close), open before close; a day
+    left out or None is closed all day. That moment names the closed period: a night, or a
+    weekend from Friday's close to Monday's opening, is one period whatever the texts in it.
+    Times are the wall clock in `tz` on each date, so a DST change moves them with the clock
+    (a close skipped by spring-forward moves forward by the gap). ValueError when no day of the
+    week has hours: the office would never have closed.
+    """
+    _require_aware(when, "when")
+    zone = _zone(tz)
+    today = when.astimezone(zone).date()
+    # Back a whole week and a day: the latest close before `when` is at most that far.
+    for back in range(8):
+        day = today - timedelta(days=back)
+        span = hours.get(WEEKDAYS[day.weekday()])
+        if not span:
+            continue
+        opens = _wall_time(datetime.combine(day, span[0]), zone)
+        closes = _wall_time(datetime.combine(day, span[1]), zone)
+        if opens <= when < closes:
+            return None
+        if closes <= when:
+            return closes.astimezone(UTC)
+    raise ValueError("The opening hours have no open day; the office never closes or opens.")
 
 
 def _wall_time(naive: datetime, zone: ZoneInfo) -> datetime:

@@ -67,13 +67,19 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), time: Time()}
 
 
+DEFAULT_AFTER_HOURS_REPLY = (
+    "Thanks for your text. [FirmName] is closed right now; we will reply when we open."
+)
+
+
 class Firm(Base):
     __tablename__ = "firms"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(32))
-    # The carrier number the firm texts from; falls back to INBOX_TWILIO_FROM.
+    # The carrier number the firm owns: it texts from it and inbound texts to it are its own.
+    # Unique: a number belongs to at most one firm (INBOX_TWILIO_FROM too, once given to one).
     from_number: Mapped[str | None] = mapped_column(String(32))
     # simulate | live; None follows the server's INBOX_SEND_MODE.
     send_mode: Mapped[str | None] = mapped_column(String(16))
@@ -93,6 +99,12 @@ class Firm(Base):
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64))
     stripe_payment_method_id: Mapped[str | None] = mapped_column(String(64))
     trash_retention_days: Mapped[int] = mapped_column(Integer, default=30)
+    # The after-hours reply (services/after_hours.py): texted once per number per closed period
+    # when on. Hours in `time_zone`: {"mon": ["09:00", "17:00"], ..., "sun": null}; None is
+    # Monday to Friday, 9:00 to 17:00.
+    after_hours_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    opening_hours: Mapped[dict | None] = mapped_column(JSON)
+    after_hours_reply: Mapped[str] = mapped_column(Text, default=DEFAULT_AFTER_HOURS_REPLY)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
@@ -100,6 +112,7 @@ class Firm(Base):
         CheckConstraint("bundle_size > 0", name="bundle_size_positive"),
         CheckConstraint("bundle_price_cents >= 0", name="bundle_price_nonnegative"),
         CheckConstraint("send_mode IN ('simulate', 'live')", name="send_mode_known"),
+        Index("ix_firms_from_number", "from_number", unique=True),
     )
 
 
@@ -141,8 +154,12 @@ class Client(Base):
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100), default="")
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # "clio:1234": the record's id in the system it was imported from (re-imports update it).
+    external_id: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_clients_firm_external_id", "firm_id", "external_id", unique=True),)
 
 
 class Contact(Base):
@@ -159,6 +176,9 @@ class Contact(Base):
     channel: Mapped[str] = mapped_column(String(16), default="text")
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     invalid: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A landline, toll-free or premium number (checked as compose checks it), or one the carrier
+    # said cannot receive texts (21211, 21614, 30006): badged, never sent reminders.
+    cannot_receive_texts: Mapped[bool] = mapped_column(Boolean, default=False)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     trashed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -191,6 +211,9 @@ class Matter(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     case_number: Mapped[str | None] = mapped_column(String(100))
+    # The firm's user responsible for the matter (the agenda filters by it). No foreign key, as
+    # for conversations.assignee_id: users are disabled, never deleted.
+    attorney_id: Mapped[int | None] = mapped_column(BigId, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -211,6 +234,11 @@ class Conversation(Base):
     has_outbound: Mapped[bool] = mapped_column(Boolean, default=False)
     last_message_at: Mapped[datetime | None]
     last_message_preview: Mapped[str] = mapped_column(Text, default="")
+    # Inbound texts ever stored here; a user's unread count is this minus their read_inbound_count.
+    inbound_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The one user the conversation is assigned to (None: nobody). No foreign key: users are
+    # disabled, never deleted, and SQLite could add one only by rebuilding the table.
+    assignee_id: Mapped[int | None] = mapped_column(BigId, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
@@ -234,7 +262,31 @@ class ConversationState(Base):
     muted: Mapped[bool] = mapped_column(Boolean, default=False)
     left: Mapped[bool] = mapped_column(Boolean, default=False)
     last_read_message_id: Mapped[int] = mapped_column(BigId, default=0)
+    # The conversation's inbound_count when the user last read it.
+    read_inbound_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     marked_unread: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The newest internal note that @mentions the user and that they have not opened yet:
+    # the conversation is in their Mentions filter until they read it.
+    unseen_mention_id: Mapped[int | None] = mapped_column(BigId)
+
+
+# Search objects made by migration 0014 outside this metadata (an FTS5 table on SQLite, a trigram
+# index on PostgreSQL); schema comparisons leave them out.
+SEARCH_OBJECTS = frozenset(
+    {
+        "messages_fts",
+        "messages_fts_config",
+        "messages_fts_data",
+        "messages_fts_docsize",
+        "messages_fts_idx",
+        "ix_messages_body_trgm",
+    }
+)
+
+
+def is_mapped_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic `include_object`: everything but the search objects."""
+    return name not in SEARCH_OBJECTS
 
 
 class Message(Base):
@@ -251,6 +303,9 @@ class Message(Base):
     from_number: Mapped[str] = mapped_column(String(64), default="")
     to_number: Mapped[str] = mapped_column(String(64), default="")
     send_at: Mapped[datetime | None]
+    # When quiet hours moved `send_at`: the time asked for, and why ("quiet_hours").
+    requested_send_at: Mapped[datetime | None]
+    send_at_reason: Mapped[str | None] = mapped_column(String(16))
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -258,7 +313,7 @@ class Message(Base):
     error_code: Mapped[str | None] = mapped_column(String(16))
     error_text: Mapped[str | None] = mapped_column(Text)
     held_reason: Mapped[str | None] = mapped_column(String(200))
-    # manual | flow
+    # manual | flow | auto (the after-hours reply); for direction internal: note | system
     origin: Mapped[str] = mapped_column(String(8), default="manual")
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -271,6 +326,9 @@ class Message(Base):
     claimed_until: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
+    # Set (committed) right before each carrier call; with no carrier_sid yet it means the
+    # carrier may have the text, so it is looked up there before any new attempt.
+    carrier_attempted_at: Mapped[datetime | None]
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     event_id: Mapped[int | None] = mapped_column(
         ForeignKey("events.id", ondelete="SET NULL"), index=True
@@ -288,10 +346,11 @@ class Message(Base):
         UniqueConstraint("firm_id", "idempotency_key"),
         Index("ix_messages_conversation_id_id", "conversation_id", "id"),
         Index("ix_messages_due", "status", "send_at"),
-        CheckConstraint("direction IN ('inbound', 'outbound')", name="direction_known"),
+        # internal: a note or a system line (an assignment) for the firm's staff, never sent.
+        CheckConstraint("direction IN ('inbound', 'outbound', 'internal')", name="direction_known"),
         CheckConstraint(
             "status IN ('scheduled', 'queued', 'sending', 'sent', 'delivered', 'undelivered',"
-            " 'failed', 'received', 'canceled', 'held')",
+            " 'failed', 'received', 'canceled', 'held', 'internal')",
             name="status_known",
         ),
     )
@@ -318,6 +377,10 @@ class Media(Base):
     status: Mapped[str] = mapped_column(String(16), default="stored")
     reject_reason: Mapped[str | None] = mapped_column(Text)
     source_url: Mapped[str | None] = mapped_column(Text)
+    # The carrier's link to an outbound image: a random token of its own (never derived from
+    # the id), valid until `public_until`.
+    public_token: Mapped[str | None] = mapped_column(String(64))
+    public_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     message: Mapped[Message] = relationship(back_populates="media")
@@ -358,6 +421,18 @@ class SenderSlot(Base):
     from_number: Mapped[str] = mapped_column(String(64), primary_key=True)
     # Seconds since the epoch (wall clock): compared across processes, not within one.
     next_send_at: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class LoginCounter(Base):
+    """Sign-in attempts per key (`user:NAME`, `addr:IP`) in the current window, shared by every
+    server process; bumped by one atomic upsert before a password is checked."""
+
+    __tablename__ = "login_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Seconds since the epoch (wall clock): compared across processes.
+    window_start: Mapped[float] = mapped_column(Float, default=0.0, index=True)
 
 
 class CreditEntry(Base):
@@ -456,6 +531,26 @@ class Event(Base):
     location: Mapped[str | None] = mapped_column(String(300))
     # scheduled | canceled | ...
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    # As on clients: "mycase:88", the calendar entry's id in the system it came from.
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_events_firm_external_id", "firm_id", "external_id", unique=True),)
+
+
+class QuickReply(Base):
+    """A saved reply with merge tags: the firm's (owner_id None, admins manage) or one user's."""
+
+    __tablename__ = "quick_replies"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -474,3 +569,10 @@ class StreamEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("ix_stream_events_firm_id_id", "firm_id", "id"),)
+
+
+# Ids the outside sees never come back: SQLite without AUTOINCREMENT hands a deleted highest id
+# out again (migration 0015_autoincrement rebuilds the existing tables the same way).
+for _table in Base.metadata.tables.values():
+    if list(_table.primary_key.columns.keys()) == ["id"]:
+        _table.dialect_kwargs["sqlite_autoincrement"] = True

@@ -44,11 +44,21 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             await runtime.stop(app)
             engine.dispose()
 
-    app = FastAPI(title="Inbox backend", version=__version__, lifespan=lifespan)
+    # docs_url/redoc_url None: apidocs serves both pages with their assets, not from a CDN.
+    app = FastAPI(
+        title="Inbox backend",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.login_throttle = LoginThrottle()
+    from inbox_app.server.services.presence import Desk
+
+    app.state.presence = Desk(app.state.sessionmaker)
 
     @app.exception_handler(InboxError)
     async def _inbox_error(_request: Request, exc: InboxError) -> JSONResponse:
@@ -92,7 +102,20 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             status_code=500,
         )
 
+    from inbox_app.server import apidocs
+    from inbox_app.server.limits import BodyLimitMiddleware, check_token
+
+    # Bodies capped as they stream; /api/v1 callers without a valid token refused unread.
+    app.add_middleware(BodyLimitMiddleware, authenticate=check_token)
+
     from inbox_app.server.routes import register
 
+    apidocs.install(app)
     register(app)
+    from inbox_app.server import openapi_doc
+
+    openapi_doc.install(app)
+    from inbox_app.server import metrics
+
+    metrics.install(app)
     return app

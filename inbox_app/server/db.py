@@ -206,3 +206,26 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+_INSERTS_IGNORING_CONFLICTS: dict[tuple, object] = {}
+
+
+def insert_ignoring_conflict(table, columns, dialect: str):
+    """INSERT … ON CONFLICT (`columns`) DO NOTHING RETURNING id for `dialect` (SQLite or
+    PostgreSQL), built once per table, columns and dialect: a racing duplicate adds nothing and
+    returns no row."""
+    key = (table.name, tuple(c.name for c in columns), dialect)
+    stmt = _INSERTS_IGNORING_CONFLICTS.get(key)
+    if stmt is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        stmt = (
+            dialect_insert(table)
+            .on_conflict_do_nothing(index_elements=list(columns))
+            .returning(table.c.id)
+        )
+        _INSERTS_IGNORING_CONFLICTS[key] = stmt
+    return stmt

@@ -941,6 +941,7 @@ class DemoServer:
             log_level="warning",
             lifespan="on",
             access_log=False,
+            **self.settings.proxy_options(),
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -2,10 +2,19 @@
 
 One asyncio loop per server process; the database and HTTP work runs in threads. A claim is a
 lease (`claimed_by`, `claimed_until`) taken with `FOR UPDATE SKIP LOCKED` on PostgreSQL and
-inside `BEGIN IMMEDIATE` on SQLite, so several processes never take the same message. Right
-before each carrier call one conditional UPDATE checks that the lease is still this process's
-and unexpired, and extends it; a message whose lease ran out (its process died, or was too slow)
-is reclaimed by another, and a message that already has a carrier sid is never sent again.
+inside `BEGIN IMMEDIATE` on SQLite, so several processes never take the same message. The claim
+also records `carrier_attempted_at` ("may be handed to the carrier from now on"), committed
+before any carrier call; a text given back unsent (server stopping, deferred behind a retry, a
+refusal that proves the carrier does not have it) clears it. Right before a carrier call, when
+little of the lease is left, one conditional UPDATE checks that it is still this process's and
+unexpired, and extends it. A message whose lease ran out (its process died, or was too slow) is
+reclaimed by another, and a message that already has a carrier sid is never sent again.
+
+Sending exactly once (CONTRACT.md): a message claimed again with `carrier_attempted_at` set and
+no carrier sid may be at the carrier already (the process died mid-call, or the answer was
+lost). Before it is sent again it is looked up there (`Carrier.find`: Twilio's Messages list by
+To, From and DateSent, matched on the body); found, it takes that sid; not found, it is sent;
+when the carrier cannot say, it is `failed` with code `no_answer` and left for a person.
 
 A claimed batch is sent by a small thread pool, one conversation per task so each recipient gets
 their texts in order; the per-sender-number rate is kept in `sender_slots`, shared by every
@@ -56,9 +65,11 @@ CARRIER_CALL_SECONDS = 20.0
 # Retry waits RETRY_BASE_SECONDS * 2^(attempt-1), at most RETRY_MAX_SECONDS.
 RETRY_BASE_SECONDS = 2.0
 RETRY_MAX_SECONDS = 300.0
+# After a lost answer, how long to wait before asking the carrier whether it took the text (its
+# list may lag a moment behind what it accepted).
+RECONCILE_DELAY_SECONDS = 2.0
 # Quiet hours move a message only when the next allowed minute is further away than this.
 QUIET_SLACK = timedelta(seconds=60)
-SIMULATED_FROM = "+15005550006"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +85,10 @@ class _Job:
     status_callback: str | None
     # time.monotonic() when the lease taken at claim time runs out.
     lease_deadline: float
+    # When it was last handed to the carrier with no answer recorded: look it up there first.
+    reconcile_since: datetime | None = None
+    # Tried MAX_ATTEMPTS times already: when not found at the carrier, left for a person.
+    is_last_try: bool = False
 
 
 @dataclass(slots=True)
@@ -85,6 +100,8 @@ class _Outcome:
     error: CarrierError | None = None
     # Not tried because an earlier text to the same recipient must be retried first.
     deferred_until: datetime | None = None
+    # The carrier could not say whether it has the text: failed, never resent automatically.
+    unresolved: bool = False
 
 
 @dataclass
@@ -109,6 +126,9 @@ class Dispatcher:
         self._carriers: dict[str, Carrier] = {}
         self._carrier_lock = threading.Lock()
         self._run_lock = threading.Lock()
+        # Carrier sids given to messages by `_reconcile`, until their answers are recorded.
+        self._found_sids: set[str] = set()
+        self._found_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(SEND_CONCURRENCY, thread_name_prefix="dispatch-send")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake_event: asyncio.Event | None = None
@@ -245,9 +265,13 @@ class Dispatcher:
                     session.refresh(message)
                     message.next_attempt_at = now + timedelta(seconds=RETRY_MAX_SECONDS / 5)
             leased = self._debit_in(session, ready, firms)
+            # Handed over before (and no sid): look it up at the carrier before sending again.
+            earlier = {m.id: m.carrier_attempted_at for m in leased if not m.carrier_sid}
             self._lease_in(session, leased, now + timedelta(seconds=self.settings.lease_seconds))
             _publish_messages(session, leased)
-            jobs = [self._job_in(firms[m.firm_id], m, lease_deadline) for m in leased]
+            jobs = [
+                self._job_in(firms[m.firm_id], m, lease_deadline, earlier.get(m.id)) for m in leased
+            ]
         return len(rows), jobs
 
     def _lease_in(self, session: Session, leased: list[t.Message], until: datetime) -> None:
@@ -261,6 +285,8 @@ class Dispatcher:
             "claimed_until": until,
             "held_reason": None,
             "is_debited": True,
+            # Committed with the claim, before any carrier call (see the module docstring).
+            "carrier_attempted_at": t.utcnow(),
             "updated_at": t.utcnow(),
         }
         session.execute(
@@ -302,6 +328,10 @@ class Dispatcher:
             allowed = messages.quiet_adjusted(firm, message.to_number, now)
             if allowed - now > QUIET_SLACK:
                 message.status = "scheduled"
+                if message.send_at_reason is None:
+                    # Due in the window but claimed after it closed: the thread says why.
+                    message.requested_send_at = message.send_at or now
+                    message.send_at_reason = "quiet_hours"
                 message.send_at = allowed
                 message.claimed_by = message.claimed_until = None
                 views.publish_message(session, message)
@@ -339,12 +369,16 @@ class Dispatcher:
         leased.sort(key=lambda message: message.id)
         return leased
 
-    def _job_in(self, firm: t.Firm, message: t.Message, lease_deadline: float) -> _Job:
+    def _job_in(
+        self,
+        firm: t.Firm,
+        message: t.Message,
+        lease_deadline: float,
+        reconcile_since: datetime | None = None,
+    ) -> _Job:
         mode = self.mode_for(firm, message)
-        from_ = message.from_number or messages.sender_number(firm, self.settings)
-        if not from_ and mode == SendMode.SIMULATE.value:
-            # Nothing leaves the machine, so any number will do; Twilio's own test sender.
-            from_ = SIMULATED_FROM
+        # Only the number the firm owns now: one it gave up may be another firm's already.
+        from_ = firm.from_number or ""
         status_callback = (
             self.settings.public_url + inbound.STATUS_PATH if mode == SendMode.LIVE.value else None
         )
@@ -357,15 +391,21 @@ class Dispatcher:
             media_urls=tuple(self._media_urls(message)),
             status_callback=status_callback,
             lease_deadline=lease_deadline,
+            reconcile_since=reconcile_since,
+            is_last_try=(message.attempts or 0) > MAX_ATTEMPTS,
         )
 
     def _media_urls(self, message: t.Message) -> list[str]:
         stored = [m for m in message.media if m.status == "stored"]
         if not stored:
             return []
+        from sqlalchemy.orm import object_session
+
         from inbox_app.server.services import media
 
-        return [media.public_url(self.settings, m) for m in stored]
+        # Still in the claim's transaction: a new link's token is stored with the claim.
+        session = object_session(message)
+        return [media.public_url_in(session, self.settings, m) for m in stored]
 
     # --- sending a claimed batch --------------------------------------------------------------
 
@@ -442,6 +482,8 @@ class Dispatcher:
                     status="queued",
                     claimed_by=None,
                     claimed_until=None,
+                    # Never handed over: the chain stopped before it.
+                    carrier_attempted_at=None,
                     attempts=m.attempts - 1,
                     updated_at=t.utcnow(),
                 )
@@ -465,7 +507,7 @@ class Dispatcher:
                 return  # `_finish` releases the rest for the next start (or another process).
             outcome = self._send_job(job)
             batch.outcomes.put(outcome)
-            if outcome.error is not None and outcome.error.retryable:
+            if outcome.error is not None and (outcome.error.retryable or _is_lost_answer(outcome)):
                 deferred_until = t.utcnow() + timedelta(seconds=RETRY_BASE_SECONDS)
                 batch.retrying.add(job.to)
 
@@ -473,10 +515,14 @@ class Dispatcher:
         try:
             if not job.from_:
                 raise CarrierError(
-                    "No number to send from: set the firm's number or INBOX_TWILIO_FROM.",
+                    "No number to send from: an admin gives the firm its number first.",
                     carrier_code="no_from_number",
                 )
             carrier = self.carrier(job.mode)
+            if job.reconcile_since is not None:
+                found = self._reconcile(carrier, job)
+                if found is not None:
+                    return found
             self._throttle(job.from_)
             if (
                 time.monotonic() + CARRIER_CALL_SECONDS >= job.lease_deadline
@@ -503,6 +549,7 @@ class Dispatcher:
         """
         now = t.utcnow()
         m = t.Message
+        values = {"claimed_until": now + timedelta(seconds=self.settings.lease_seconds)}
         with self.sessionmaker() as session, session.begin():
             result = session.execute(
                 update(m)
@@ -513,10 +560,50 @@ class Dispatcher:
                     m.claimed_until > now,
                     m.carrier_sid.is_(None),
                 )
-                .values(claimed_until=now + timedelta(seconds=self.settings.lease_seconds))
+                .values(**values)
                 .execution_options(synchronize_session=False)
             )
             return result.rowcount == 1
+
+    def _reconcile(self, carrier: Carrier, job: _Job) -> _Outcome | None:
+        """Ask the carrier whether it already has this text; an outcome when that settles it
+        (found, or the carrier cannot say), None when it must be sent."""
+        try:
+            candidates = carrier.find(job.to, job.from_, job.body, job.reconcile_since)
+        except CarrierError as exc:
+            return _Outcome(job, error=exc, unresolved=True)
+        if candidates:
+            m = t.Message
+            with self.sessionmaker() as session:
+                # A sid another of our texts already has (the same words sent twice) is not it.
+                known = set(
+                    session.scalars(
+                        select(m.carrier_sid).where(
+                            m.carrier_sid.in_([receipt.sid for receipt in candidates])
+                        )
+                    )
+                )
+            with self._found_lock:
+                # Answers are recorded in bulk: a sid picked moments ago may not be stored yet.
+                if len(self._found_sids) > 10_000:
+                    self._found_sids.clear()
+                for receipt in candidates:
+                    if receipt.sid not in known and receipt.sid not in self._found_sids:
+                        self._found_sids.add(receipt.sid)
+                        log.info("message %s was found at the carrier; not resent", job.message_id)
+                        return _Outcome(job, receipt=receipt)
+        if job.is_last_try:
+            return _Outcome(
+                job,
+                error=CarrierError(
+                    "The carrier did not answer several times; it may have been sent. "
+                    "Check before resending.",
+                    carrier_code=NO_ANSWER,
+                ),
+                unresolved=True,
+            )
+        log.info("message %s is not at the carrier; sending it", job.message_id)
+        return None
 
     def _throttle(self, from_: str) -> None:
         """Space sends from one number to INBOX_SEND_RATE_PER_SECOND across every process."""
@@ -559,7 +646,7 @@ class Dispatcher:
                 elif message.claimed_by != self.process_id:
                     continue  # Another process owns it now; its answer counts.
                 elif outcome.error is not None:
-                    self._failure_in(session, message, outcome.error)
+                    self._failure_in(session, message, outcome.error, outcome.unresolved)
                 else:
                     self._defer_in(message, outcome.deferred_until)
                 changed.append(message)
@@ -579,10 +666,24 @@ class Dispatcher:
         except statuses.UnknownCarrierStatus:
             pass
 
-    def _failure_in(self, session: Session, message: t.Message, exc: CarrierError) -> None:
+    def _failure_in(
+        self, session: Session, message: t.Message, exc: CarrierError, unresolved: bool = False
+    ) -> None:
         message.claimed_by = message.claimed_until = None
         message.error_code = (exc.carrier_code or "")[:16] or None
         message.error_text = exc.message
+        if exc.carrier_code == NO_ANSWER and not unresolved:
+            # The request went out and its answer was lost: the carrier may have the text. It
+            # stays `sending` until the carrier is asked (`_reconcile`, from the next claim).
+            message.status = "sending"
+            message.claimed_until = t.utcnow()
+            message.next_attempt_at = t.utcnow() + timedelta(seconds=RECONCILE_DELAY_SECONDS)
+            message.error_code = message.error_text = None
+            log.info("message %s: no answer from the carrier; it will be looked up", message.id)
+            return
+        if exc.carrier_code != NO_ANSWER:
+            # The carrier refused it or was never reached: it does not have the text.
+            message.carrier_attempted_at = None
         if exc.retryable and (message.attempts or 0) < MAX_ATTEMPTS:
             wait = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** ((message.attempts or 1) - 1))
             message.status = "queued"
@@ -598,10 +699,14 @@ class Dispatcher:
             message.next_attempt_at = None
             credits.refund_in(session, message, note=f"Refused by the carrier: {exc.message}")
             log.warning("message %s failed: %s (%s)", message.id, exc.message, exc.carrier_code)
+            from inbox_app.server.services import reachability
+
+            reachability.carrier_refused_in(session, message, exc.carrier_code)
 
     def _defer_in(self, message: t.Message, until: datetime | None) -> None:
         # Not tried: back to the queue behind the earlier text, without spending an attempt.
         message.status = "queued"
+        message.carrier_attempted_at = None
         message.claimed_by = message.claimed_until = None
         message.attempts = max(0, (message.attempts or 1) - 1)
         message.next_attempt_at = until
@@ -639,6 +744,14 @@ class Dispatcher:
             events.remove_listener(self.wake)
 
 
+def _is_lost_answer(outcome: _Outcome) -> bool:
+    return (
+        outcome.error is not None
+        and outcome.error.carrier_code == NO_ANSWER
+        and not outcome.unresolved
+    )
+
+
 def _waiting_to_go(now: datetime):
     """Outbound messages that should be at the carrier by now: queued, or scheduled and due."""
     m = t.Message
@@ -655,7 +768,12 @@ def _behind_earlier_texts(
     m = t.Message
     still_going = or_(
         _waiting_to_go(now),
-        and_(m.status == "sending", m.carrier_sid.is_(None), m.claimed_by != process_id),
+        and_(
+            m.status == "sending",
+            m.carrier_sid.is_(None),
+            # Unclaimed while `sending`: waiting to be looked up at the carrier.
+            or_(m.claimed_by.is_(None), m.claimed_by != process_id),
+        ),
     )
     first_waiting = dict(
         session.execute(

@@ -51,12 +51,34 @@ class RecipientBlocked(Conflict):
     code = "blocked"
 
 
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+
+
+class RecentReply(Conflict):
+    """A colleague texted this conversation moments ago (a send asked to be warned of that)."""
+
+    code = "recent_reply"
+
+
+class NumberTaken(Conflict):
+    """The number belongs to another firm: texts to it could not be routed to both."""
+
+    code = "number_taken"
+
+
+class NotRetryable(Conflict):
+    code = "not_retryable"
+
+
+class NoSenderNumber(Conflict):
+    """The firm owns no number to text from."""
+
+    code = "no_sender_number"
+
+
 class AlreadyClaimed(Conflict):
     code = "already_sending"
-
-
-class OutOfCredits(InboxError):
-    status, code = 402, "out_of_credits"
 
 
 class PaymentFailed(InboxError):
@@ -75,6 +97,12 @@ class RateLimited(InboxError):
 
 class Unavailable(InboxError):
     status, code = 503, "unavailable"
+
+
+class Busy(Unavailable):
+    """Too many costly checks (password hashing) at once; try again in a moment."""
+
+    code = "busy"
 
 
 class CarrierError(InboxError):

@@ -15,8 +15,6 @@ from inbox_app.domain import phone as phones
 from inbox_app.server.config import SettingsError, load_settings
 from inbox_app.server.services.inbound import MESSAGES_PATH
 
-FALLBACK_TO = "+15005550006"
-
 
 def build_params(
     from_: str, to: str, body: str, media: list[tuple[str, str]], account_sid: str
@@ -49,7 +47,7 @@ def simulate_inbound(args: argparse.Namespace) -> int:
         return 2
     server = (args.server or settings.public_url).rstrip("/")
     from_ = phones.normalize_sender(args.from_)
-    to = phones.normalize_sender(args.to or settings.twilio_from or FALLBACK_TO)
+    to = phones.normalize_sender(args.to or settings.default_number or "")
     media: list[tuple[str, str]] = []
     try:
         for name in args.media:

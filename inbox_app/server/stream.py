@@ -12,12 +12,24 @@ see it (same firm; for a row with `user_id`, only that user). It is woken
 
 A subscriber is a bounded `asyncio.Queue`; one that falls behind is dropped and its client
 reconnects with `Last-Event-ID`, which replays the stored rows it missed.
+
+A stream lives only as long as its token: every TOKEN_CHECK seconds one query asks which of the
+open streams' tokens still exist, are unexpired and belong to an active user (signing out, a
+password change and disabling delete or void them, from any process); the others are closed, and
+their reconnect gets 401.
+
+Presence (`announce`: who is typing) is the one thing not stored: it is short-lived, so it is
+never replayed and carries no id. In a single process it is handed straight to the subscribers;
+on PostgreSQL it travels as the payload of a NOTIFY on PRESENCE_CHANNEL, which every process's
+listener (this one's included) hands to its own subscribers. A full queue skips it rather than
+dropping the client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
 import time
@@ -26,13 +38,25 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Engine, Text, bindparam, cast, create_engine, delete, func, or_, select
+from sqlalchemy import (
+    Engine,
+    Text,
+    bindparam,
+    cast,
+    create_engine,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, sessionmaker
 from sse_starlette import ServerSentEvent
 
 from inbox_app.models import tables as t
-from inbox_app.server.services import events
+from inbox_app.server.services import events, views
+from inbox_app.server.services.presence import Typist
 
 log = logging.getLogger("inbox.server.stream")
 
@@ -51,6 +75,11 @@ QUEUE_SIZE = 1000
 RETENTION = timedelta(days=7)
 PRUNE_EVERY = 3600.0
 RETRY_MS = 3000
+TOKEN_CHECK = 1.0
+TOKEN_BATCH = 500
+PRESENCE_CHANNEL = "inbox_presence"
+# NOTIFY payloads are capped at 8000 bytes by PostgreSQL; presence is far smaller.
+PRESENCE_MAX_BYTES = 4000
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -65,6 +94,8 @@ class Viewer(NamedTuple):
 
     firm_id: int
     user_id: int
+    # The SHA-256 of the bearer token the stream was opened with; None: never re-checked.
+    token_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +112,37 @@ class Event:
         return ServerSentEvent(data=self.data, event=self.kind, id=str(self.id))
 
 
+@dataclass(frozen=True, slots=True)
+class Presence:
+    """A short-lived event (never stored): for the firm's streams but not `skip_user_id`'s."""
+
+    firm_id: int
+    skip_user_id: int | None
+    kind: str
+    data: str
+    id: None = None
+
+    def sse(self) -> ServerSentEvent:
+        return ServerSentEvent(data=self.data, event=self.kind)
+
+    def wire(self) -> str:
+        """The NOTIFY payload that carries it to the other processes."""
+        return json.dumps(
+            {
+                "firm_id": self.firm_id,
+                "skip": self.skip_user_id,
+                "kind": self.kind,
+                "data": self.data,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_wire(cls, payload: str) -> Presence:
+        raw = json.loads(payload)
+        return cls(int(raw["firm_id"]), raw["skip"], str(raw["kind"]), str(raw["data"]))
+
+
 @dataclass(eq=False)
 class Subscription:
     """One connected client; `floor` is the broker's released id when it subscribed."""
@@ -88,12 +150,29 @@ class Subscription:
     viewer: Viewer
     last_event_id: int | None
     floor: int
-    queue: asyncio.Queue[Event | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    queue: asyncio.Queue[Event | Presence | None] = field(
+        default_factory=lambda: asyncio.Queue(QUEUE_SIZE)
+    )
     dropped: bool = False
 
 
 def _event(row) -> Event:
-    return Event(id=row.id, firm_id=row.firm_id, user_id=row.user_id, kind=row.kind, data=row.data)
+    return Event(
+        id=row.id, firm_id=row.firm_id, user_id=row.user_id, kind=_kind_of(row), data=row.data
+    )
+
+
+def _kind_of(row) -> str:
+    """The stored kind, except a note stored as `message.*` before notes had kinds of their own
+    (still in the history a reconnect replays): it goes out as `note.*`, as new ones do."""
+    kind = row.kind
+    if kind not in ("message.created", "message.updated") or '"internal"' not in row.data:
+        return kind
+    try:
+        is_internal = json.loads(row.data).get("status") == "internal"
+    except (ValueError, AttributeError):
+        return kind
+    return views.stream_kind_of_internal(kind) if is_internal else kind
 
 
 # The payload as the JSON text stored (one line, as json.dumps writes it): handed to every
@@ -116,6 +195,27 @@ _NEW_OR_WATCHED = (
     .where(or_(_E.c.id > bindparam("top"), _E.c.id.in_(bindparam("watched", expanding=True))))
     .order_by(_E.c.id)
     .limit(READ_BATCH)
+)
+
+
+_T = t.AuthToken.__table__
+_U = t.User.__table__
+# Who each open stream's user is, too: a typing signal on this process needs no query of its own.
+_VALID_TOKENS = (
+    select(
+        _T.c.token_hash,
+        _U.c.id,
+        _U.c.firm_id,
+        _U.c.username,
+        _U.c.display_name,
+        _U.c.can_text,
+    )
+    .join(_U, _U.c.id == _T.c.user_id)
+    .where(
+        _T.c.token_hash.in_(bindparam("digests", expanding=True)),
+        _T.c.expires_at > bindparam("now"),
+        _U.c.is_active.is_(True),
+    )
 )
 
 
@@ -159,6 +259,8 @@ class Broker:
         self._gaps: dict[int, float] = {}  # missing id -> when noticed; later ids wait for it
         self._late: dict[int, float] = {}  # given-up ids still delivered if they turn up
         self._last_prune = -math.inf
+        # Token digest -> its user, for the open streams' tokens as of the last token check.
+        self._typists: dict[str, Typist] = {}
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -171,6 +273,7 @@ class Broker:
         self._tasks.append(asyncio.create_task(self._run(), name="stream-broker"))
         if self._is_postgres:
             self._tasks.append(asyncio.create_task(self._listen(), name="stream-listen"))
+        self._tasks.append(asyncio.create_task(self._check_tokens(), name="stream-tokens"))
 
     async def stop(self) -> None:
         events.remove_listener(self._on_commit)
@@ -243,6 +346,8 @@ class Broker:
                 while True:
                     page = await asyncio.to_thread(self._replay_page, sub.viewer, cursor, sub.floor)
                     for event in page:
+                        if sub.dropped:
+                            return  # its token was revoked meanwhile, or it fell behind
                         replayed.add(event.id)
                         yield event.sse()
                     if len(page) < REPLAY_PAGE:
@@ -256,6 +361,9 @@ class Broker:
                 event = await sub.queue.get()
                 if event is None:
                     return
+                if event.id is None:
+                    yield event.sse()  # presence: no id, so Last-Event-ID never points at it
+                    continue
                 if event.id in replayed or event.id <= skip_upto:
                     continue
                 yield event.sse()
@@ -272,6 +380,43 @@ class Broker:
                 log.info("dropping a slow stream client of firm %s", event.firm_id)
                 self._drop(sub)
 
+    # --- presence -------------------------------------------------------------------------------
+
+    async def announce(
+        self, firm_id: int, kind: str, payload: dict, skip_user_id: int | None
+    ) -> None:
+        """Hand a short-lived event to the firm's streams (all processes), not stored anywhere.
+
+        Await on the broker's loop. On PostgreSQL it goes out as a NOTIFY payload (one round
+        trip, no row written) and comes back through every process's listener, this one's
+        included; otherwise it is handed to this process's subscribers at once.
+        """
+        presence = Presence(firm_id, skip_user_id, kind, json.dumps(payload, separators=(",", ":")))
+        if self._is_postgres:
+            wire = presence.wire()
+            if len(wire.encode()) > PRESENCE_MAX_BYTES:
+                raise ValueError(f"presence payload too large: {len(wire)} characters")
+            await asyncio.to_thread(self._notify_presence, wire)
+            return
+        self._deliver_presence(presence)
+
+    def _notify_presence(self, wire: str) -> None:
+        with self._engine.connect() as conn:
+            conn.execute(
+                text("SELECT pg_notify(:channel, :payload)"),
+                {"channel": PRESENCE_CHANNEL, "payload": wire},
+            )
+            conn.commit()
+
+    def _deliver_presence(self, presence: Presence) -> None:
+        for sub in list(self._subscribers.get(presence.firm_id, ())):
+            if sub.viewer.user_id == presence.skip_user_id or sub.dropped:
+                continue
+            # A client too slow for it misses a "typing…" that would be stale anyway; only
+            # stored events, which it can replay, are worth dropping it for.
+            with contextlib.suppress(asyncio.QueueFull):
+                sub.queue.put_nowait(presence)
+
     def _drop(self, sub: Subscription) -> None:
         """End a client's stream; it reconnects with Last-Event-ID and replays what it missed."""
         sub.dropped = True
@@ -279,6 +424,60 @@ class Broker:
         while not sub.queue.empty():
             sub.queue.get_nowait()
         sub.queue.put_nowait(None)
+
+    # --- tokens ---------------------------------------------------------------------------------
+
+    async def _check_tokens(self) -> None:
+        """End every stream whose token stopped being valid (see the module's docstring)."""
+        while True:
+            await asyncio.sleep(TOKEN_CHECK)
+            try:
+                await self.check_tokens()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("stream broker could not check tokens; retrying")
+
+    async def check_tokens(self) -> int:
+        """Drop the subscriptions whose token is no longer valid; how many were dropped."""
+        subs = [
+            sub
+            for firm_subs in self._subscribers.values()
+            for sub in firm_subs
+            if sub.viewer.token_digest is not None
+        ]
+        if not subs:
+            self._typists = {}
+            return 0
+        digests = sorted({sub.viewer.token_digest for sub in subs})
+        self._typists = await asyncio.to_thread(self._valid_tokens, digests)
+        valid = self._typists
+        dropped = 0
+        for sub in subs:
+            if sub.viewer.token_digest not in valid and not sub.dropped:
+                log.info("closing a stream of user %s: its token is not valid", sub.viewer.user_id)
+                self._drop(sub)
+                dropped += 1
+        return dropped
+
+    def _valid_tokens(self, digests: list[str]) -> dict[str, Typist]:
+        now = t.utcnow()
+        valid: dict[str, Typist] = {}
+        with self._reader.connect() as conn:
+            for start in range(0, len(digests), TOKEN_BATCH):
+                rows = conn.execute(
+                    _VALID_TOKENS,
+                    {"digests": digests[start : start + TOKEN_BATCH], "now": now},
+                )
+                for digest, user_id, firm_id, username, display_name, can_text in rows:
+                    valid[digest] = Typist(
+                        firm_id, user_id, username, display_name or username, bool(can_text)
+                    )
+        return valid
+
+    def typist_for(self, digest: str) -> Typist | None:
+        """Who holds this token, if a stream of it is open here (as of the last check, <= 1 s)."""
+        return self._typists.get(digest)
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -400,6 +599,14 @@ class Broker:
 
     # --- PostgreSQL LISTEN ----------------------------------------------------------------------
 
+    def _heard_presence(self, payload: str) -> None:
+        try:
+            presence = Presence.from_wire(payload)
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignored a malformed presence notification")
+            return
+        self._deliver_presence(presence)
+
     async def _listen(self) -> None:
         import psycopg
 
@@ -408,11 +615,15 @@ class Broker:
             try:
                 async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
                     await conn.execute(f"LISTEN {events.CHANNEL}")
+                    await conn.execute(f"LISTEN {PRESENCE_CHANNEL}")
                     self._listening = True
                     # Anything committed while we were not listening is read now.
                     self._wake.set()
-                    async for _notify in conn.notifies():
-                        self._wake.set()
+                    async for notify in conn.notifies():
+                        if notify.channel == PRESENCE_CHANNEL:
+                            self._heard_presence(notify.payload)
+                        else:
+                            self._wake.set()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -56,6 +56,10 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT
 );
+CREATE TABLE IF NOT EXISTS records (
+    key TEXT PRIMARY KEY,
+    json TEXT NOT NULL
+);
 """
 
 
@@ -117,10 +121,24 @@ class LocalStore:
         )
 
     def delete_conversation(self, conversation_id: int) -> None:
+        """Forget a thread deleted for good (blocked): its messages, images and unsent replies."""
         with self._db:
             self._db.execute("BEGIN")
+            rows = self._db.execute(
+                "SELECT json FROM messages WHERE conversation_id = ?", (conversation_id,)
+            ).fetchall()
+            media_ids = [m.id for (raw,) in rows for m in MessageOut.model_validate_json(raw).media]
+            self._db.executemany(
+                "DELETE FROM thumbnails WHERE media_id = ?", [(i,) for i in media_ids]
+            )
             self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
             self._db.execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,))
+            self._db.execute(
+                "DELETE FROM outbox_images WHERE key IN "
+                "(SELECT key FROM outbox WHERE conversation_id = ?)",
+                (conversation_id,),
+            )
+            self._db.execute("DELETE FROM outbox WHERE conversation_id = ?", (conversation_id,))
 
     def conversation(self, conversation_id: int) -> ConversationOut | None:
         row = self._db.execute(
@@ -129,12 +147,17 @@ class LocalStore:
         return ConversationOut.model_validate_json(row[0]) if row else None
 
     def conversations(
-        self, unread: bool = False, archived: bool = False, q: str | None = None
+        self,
+        unread: bool = False,
+        archived: bool = False,
+        q: str | None = None,
+        limit: int | None = None,
     ) -> list[ConversationOut]:
-        """The cached inbox, filtered the way the server filters it (newest first)."""
+        """The cached inbox, filtered the way the server filters it (newest first); the
+        first `limit` only when given (rows after them are not even read)."""
         rows = self._db.execute(
             "SELECT json FROM conversations ORDER BY last_message_at DESC, id DESC"
-        ).fetchall()
+        )
         result = []
         needle = (q or "").strip().lower()
         for (raw,) in rows:
@@ -144,6 +167,8 @@ class LocalStore:
             if needle and not _matches(c, needle, self):
                 continue
             result.append(c)
+            if limit is not None and len(result) >= limit:
+                break
         return result
 
     # --- messages -------------------------------------------------------------------------
@@ -283,6 +308,16 @@ class LocalStore:
 
     def set_meta(self, key: str, value: str | None) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # --- records (clients, a client's page, the agenda) as last read -----------------------
+
+    def save_record(self, key: str, json: str) -> None:
+        """Keep the JSON of one read ("clients", "client:12", "upcoming") for offline use."""
+        self._db.execute("INSERT OR REPLACE INTO records (key, json) VALUES (?, ?)", (key, json))
+
+    def record(self, key: str) -> str | None:
+        row = self._db.execute("SELECT json FROM records WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
 
 
 def _conversation_row(c: ConversationOut) -> tuple[int, str | None, str]:

@@ -14,14 +14,31 @@ SERVICE = "inbox-app"
 ENTRY = "session"
 
 
-def save_token(server_url: str, username: str, token: str) -> None:
-    """Remember the session so the next start signs in silently."""
+def is_available() -> bool:
+    """Whether this desktop has a keyring to remember the session in.
+
+    A Linux desktop without a Secret Service gets keyring's `fail` backend (or an empty
+    chain); the sign-in dialog then says so in a line instead of warnings on stderr.
+    """
+    from keyring.backends import chainer, fail
+
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring):
+        return False
+    return not (isinstance(backend, chainer.ChainerBackend) and not backend.backends)
+
+
+def save_token(server_url: str, username: str, token: str) -> bool:
+    """Remember the session so the next start signs in silently; False when it could not."""
     value = json.dumps({"server_url": server_url, "username": username, "token": token})
     try:
         keyring.set_password(SERVICE, ENTRY, value)
     except KeyringError as exc:
-        # No keyring on this desktop: the user simply signs in again next time.
-        log.warning("could not save the session in the keyring: %s", exc)
+        # No keyring on this desktop: the user simply signs in again next time (the sign-in
+        # dialog said so).
+        log.info("the session is not remembered: %s", exc)
+        return False
+    return True
 
 
 def load() -> tuple[str, str, str] | None:
@@ -29,7 +46,7 @@ def load() -> tuple[str, str, str] | None:
     try:
         value = keyring.get_password(SERVICE, ENTRY)
     except KeyringError as exc:
-        log.warning("could not read the keyring: %s", exc)
+        log.info("no remembered session: %s", exc)
         return None
     if not value:
         return None
@@ -47,4 +64,4 @@ def forget() -> None:
     except PasswordDeleteError:
         pass
     except KeyringError as exc:
-        log.warning("could not clear the keyring: %s", exc)
+        log.info("could not clear the keyring: %s", exc)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import logging
+import math
+import time
 import unicodedata
 from datetime import datetime
 
@@ -29,6 +31,10 @@ from inbox_app.ui import strings, theme
 log = logging.getLogger("inbox.ui")
 
 CREDITS_PER_MESSAGE = 1
+# While the user types a text, colleagues hear of it at most this often (presence.typing).
+TYPING_INTERVAL = 3.0
+# The server's limit of an internal note's length.
+NOTE_MAX = 2000
 
 
 class ComposeEdit(QPlainTextEdit):
@@ -36,21 +42,28 @@ class ComposeEdit(QPlainTextEdit):
 
     Signals:
       submitted(): Enter was pressed.
+      quick_reply_wanted(): `/` at the start of a line, or Ctrl+K: open the quick replies.
     """
 
     submitted = Signal()
+    quick_reply_wanted = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("composeEdit")
         self.setTabChangesFocus(True)
         self.setPlaceholderText(strings.COMPOSE_PLACEHOLDER)
+        self.setToolTip(strings.COMPOSE_KEYS)
+        self.setAccessibleDescription(strings.COMPOSE_KEYS)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.image_sink = None
         self.document().documentLayout().documentSizeChanged.connect(self._fit)
         self._fit()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not self.isReadOnly() and self._asks_quick_reply(event):
+            self.quick_reply_wanted.emit()
+            return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
                 self.insertPlainText("\n")
@@ -58,6 +71,16 @@ class ComposeEdit(QPlainTextEdit):
                 self.submitted.emit()
             return
         super().keyPressEvent(event)
+
+    def _asks_quick_reply(self, event: QKeyEvent) -> bool:
+        if event.key() == Qt.Key.Key_K and event.modifiers() == Qt.KeyboardModifier.ControlModifier:
+            return True
+        if event.text() != "/" or self.textCursor().hasSelection():
+            return False
+        # Only at the start of a line: "and/or" and "1/2" stay plain text.
+        cursor = self.textCursor()
+        before = self.toPlainText()[: cursor.position()]
+        return not before or before.endswith("\n")
 
     def _fit(self, *_args) -> None:
         # Grow with the text from one to six lines, then scroll.
@@ -130,20 +153,39 @@ class ComposeBox(QFrame):
     Signals:
       send_requested(str body, object send_at, list images): send now (send_at None) or later;
         images are (filename, content_type, bytes).
+      quick_reply_chosen(QuickReplyOut): a quick reply was picked; the window has the server
+        render it for this conversation and hands the text to `insert_text`.
+      manage_quick_replies(): the picker's "Manage…" was clicked.
+      note_requested(str body): add this internal note (note mode: never sent to the client).
+      typing(): the user is writing a text (not a note); at most once every TYPING_INTERVAL
+        seconds while they go on, never for text the window puts in (`set_text`).
     """
 
     send_requested = Signal(str, object, list)
+    note_requested = Signal(str)
+    typing = Signal()
+    quick_reply_chosen = Signal(object)
+    manage_quick_replies = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("composeArea")
         self._can_send = True
+        self._can_write_note = True
         self.sensitive_box: QMessageBox | None = None
         self.send_later_dialog = None
+        # The recipient's IANA zone; the send-later dialog shows the client's clock beside mine.
+        self.recipient_zone: str | None = None
 
         self.edit = ComposeEdit(self)
         self.edit.textChanged.connect(self.update_counter)
+        self._typing_said_at = -math.inf
+        self._quiet = False
+        self.edit.textChanged.connect(self._edited)
         self.edit.submitted.connect(self.submit)
+        self.edit.quick_reply_wanted.connect(self.open_quick_replies)
+        self.quick_replies: list = []
+        self.picker = None
 
         self.counter = QLabel(self)
         self.counter.setObjectName("composeCounter")
@@ -175,6 +217,16 @@ class ComposeBox(QFrame):
         else:
             self.attach_button.clicked.connect(self._pick_files)
 
+        self.note_mode = False
+        self.note_button = QToolButton(self)
+        self.note_button.setObjectName("noteToggle")
+        self.note_button.setText(strings.NOTE_TOGGLE)
+        self.note_button.setToolTip(strings.NOTE_TOGGLE_TIP)
+        self.note_button.setAccessibleName(strings.NOTE_TOGGLE_TIP)
+        self.note_button.setCheckable(True)
+        self.note_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.note_button.toggled.connect(lambda on: self.set_note_mode(on))
+
         self.send_later_button = QPushButton(strings.SEND_LATER, self)
         self.send_later_button.setObjectName("sendLaterButton")
         self.send_later_button.clicked.connect(self.send_later)
@@ -186,6 +238,7 @@ class ComposeBox(QFrame):
         bar = QHBoxLayout()
         bar.setSpacing(8)
         bar.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignBottom)
+        bar.addWidget(self.note_button, 0, Qt.AlignmentFlag.AlignBottom)
         bar.addWidget(self.edit, 1)
         bar.addWidget(self.send_later_button, 0, Qt.AlignmentFlag.AlignBottom)
         bar.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
@@ -202,11 +255,75 @@ class ComposeBox(QFrame):
             layout.addWidget(self.attachments)
         layout.addWidget(bar_widget)
         layout.addWidget(self.counter, 0, Qt.AlignmentFlag.AlignRight)
+        # Keyboard order follows the eye: attach, the text, its GSM-7 fix, send later, send.
+        QWidget.setTabOrder(self.attach_button, self.note_button)
+        QWidget.setTabOrder(self.note_button, self.edit)
+        QWidget.setTabOrder(self.edit, self.replace_button)
+        QWidget.setTabOrder(self.replace_button, self.send_later_button)
+        QWidget.setTabOrder(self.send_later_button, self.send_button)
         self.refresh_icons()
         self.update_counter()
 
     def refresh_icons(self) -> None:
         self.attach_button.setIcon(theme.icon("paperclip"))
+
+    # --- internal notes -----------------------------------------------------------------------
+
+    def set_note_mode(self, on: bool, *, focus: bool = True) -> None:
+        """Write an internal note instead of a text: for the firm only, never sent."""
+        self.note_mode = bool(on)
+        if self.note_button.isChecked() != self.note_mode:
+            self.note_button.setChecked(self.note_mode)
+        for widget in (self, self.edit, self.counter):
+            widget.setProperty("note", self.note_mode)
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+        self.edit.setPlaceholderText(
+            strings.NOTE_PLACEHOLDER if self.note_mode else strings.COMPOSE_PLACEHOLDER
+        )
+        self.send_button.setText(strings.NOTE_ADD if self.note_mode else strings.SEND)
+        self.send_later_button.setVisible(not self.note_mode)
+        self.attach_button.setVisible(not self.note_mode and self.attachments is not None)
+        if self.attachments is not None and self.note_mode:
+            self.attachments.hide()
+        elif self.attachments is not None:
+            self.attachments.setVisible(self.attachments.count() > 0)
+        self._update_read_only()
+        self.update_counter()
+        if focus:
+            self.edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # --- quick replies ------------------------------------------------------------------------
+
+    def set_quick_replies(self, rows: list) -> None:
+        """The firm's quick replies and mine (QuickReplyOut), as the server listed them."""
+        self.quick_replies = list(rows)
+        if self.picker is not None:
+            self.picker.set_replies(self.quick_replies)
+
+    def open_quick_replies(self) -> None:
+        """Show the picker over the editor, filtering as the user types."""
+        if self.edit.isReadOnly():
+            return
+        if self.picker is None:
+            from inbox_app.ui.quick_replies import QuickReplyPicker
+
+            self.picker = QuickReplyPicker(self)
+            self.picker.chosen.connect(self._quick_reply_picked)
+            self.picker.manage_requested.connect(self.manage_quick_replies.emit)
+        self.picker.set_replies(self.quick_replies)
+        self.picker.open_over(self.edit)
+        log.info("quick reply picker shown (%d)", len(self.quick_replies))
+
+    def _quick_reply_picked(self, reply) -> None:
+        self.edit.setFocus(Qt.FocusReason.PopupFocusReason)
+        self.quick_reply_chosen.emit(reply)
+
+    def insert_text(self, text: str) -> None:
+        """Put `text` where the cursor is (replacing a selection); the counter follows."""
+        self.edit.textCursor().insertText(text)
+        self.edit.ensureCursorVisible()
+        self.edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # --- attachments ------------------------------------------------------------------------
 
@@ -237,34 +354,85 @@ class ComposeBox(QFrame):
         return self.edit.toPlainText()
 
     def set_text(self, text: str) -> None:
-        self.edit.setPlainText(text)
+        self._quiet = True
+        try:
+            self.edit.setPlainText(text)
+        finally:
+            self._quiet = False
         self.edit.moveCursor(QTextCursor.MoveOperation.End)
 
+    def restore(self, body: str, images=()) -> None:
+        """Put a text that was not sent back, with its images, unless something new was written."""
+        if self.text():
+            return
+        self.set_text(body)
+        if self.attachments is not None:
+            for name, _content_type, data in images:
+                self.attachments.add_bytes(name, data)
+
     def clear(self) -> None:
-        self.edit.clear()
+        self._quiet = True
+        try:
+            self.edit.clear()
+        finally:
+            self._quiet = False
+        # The next text is news at once: colleagues saw this one arrive.
+        self._typing_said_at = -math.inf
         if self.attachments is not None:
             self.attachments.clear()
 
-    def set_can_send(self, allowed: bool) -> None:
-        """Disable sending (no thread open, or the number opted out / is read-only)."""
+    def _edited(self) -> None:
+        if self._quiet or self.note_mode or self.edit.isReadOnly() or not self.text().strip():
+            return
+        now = time.monotonic()
+        if now - self._typing_said_at >= TYPING_INTERVAL:
+            self._typing_said_at = now
+            self.typing.emit()
+
+    def set_can_send(self, allowed: bool, *, can_note: bool | None = None) -> None:
+        """Disable sending (no thread open, or the number opted out / is read-only); notes
+        may still be written (`can_note`, default: like sending) where texts may not."""
         self._can_send = allowed
-        self.edit.setReadOnly(not allowed)
+        self._can_write_note = allowed if can_note is None else can_note
+        self.note_button.setEnabled(self._can_write_note)
+        if self.note_mode and not self._can_write_note:
+            self.set_note_mode(False)
+        self._update_read_only()
         self.update_counter()
+
+    def _update_read_only(self) -> None:
+        writable = self._can_send or (self.note_mode and self._can_write_note)
+        self.edit.setReadOnly(not writable)
 
     def update_counter(self) -> None:
         text = self.text()
         m = measure(text)
+        if self.note_mode:
+            over = len(text) > NOTE_MAX
+            label = (
+                strings.NOTE_TOO_LONG.format(chars=len(text), max=NOTE_MAX)
+                if over
+                else strings.NOTE_COUNTER
+            )
+            self._show_counter(label, over)
+            self.ucs2.hide()
+            ok = self._can_write_note and bool(text.strip()) and not over
+            self.send_button.setEnabled(ok)
+            return
         label, over = counter_text(text, has_images=bool(self.images()))
-        self.counter.setText(label)
-        if self.counter.property("over") != over:
-            self.counter.setProperty("over", over)
-            self.counter.style().unpolish(self.counter)
-            self.counter.style().polish(self.counter)
+        self._show_counter(label, over)
         self._update_ucs2(text, m)
         has_content = bool(text.strip()) or bool(self.images())
         ok = self._can_send and has_content and not over
         self.send_button.setEnabled(ok)
         self.send_later_button.setEnabled(ok)
+
+    def _show_counter(self, label: str, over: bool) -> None:
+        self.counter.setText(label)
+        if self.counter.property("over") != over:
+            self.counter.setProperty("over", over)
+            self.counter.style().unpolish(self.counter)
+            self.counter.style().polish(self.counter)
 
     def _update_ucs2(self, text: str, m) -> None:
         if m.encoding is not Encoding.UCS2 or not m.ucs2_characters:
@@ -298,6 +466,8 @@ class ComposeBox(QFrame):
         cursor = self.edit.textCursor()
         cursor.setPosition(min(len(before), len(self.text())))
         self.edit.setTextCursor(cursor)
+        # The button hides once the text fits; the writer goes on typing where they were.
+        self.edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # --- sending ----------------------------------------------------------------------------
 
@@ -306,6 +476,9 @@ class ComposeBox(QFrame):
         if not self.send_button.isEnabled():
             return
         body = self.text()
+        if self.note_mode:
+            self.note_requested.emit(body)
+            return
         images = self.images()
         findings = find_sensitive(body)
         if findings:
@@ -340,7 +513,7 @@ class ComposeBox(QFrame):
         """Pick a time (SendLaterDialog), then submit for that time."""
         from inbox_app.ui.dialogs.send_later import SendLaterDialog
 
-        dialog = SendLaterDialog(self)
+        dialog = SendLaterDialog(self, recipient_zone=self.recipient_zone)
         dialog.setObjectName(dialog.objectName() or "sendLaterDialog")
         self.send_later_dialog = dialog
 

@@ -34,12 +34,22 @@ from inbox_app.models.schemas import ConversationOut, MessageOut
 from inbox_app.sync.cache import OutboxItem
 from inbox_app.sync.errors import ApiError, Unreachable
 from inbox_app.sync.session import SyncClient
-from inbox_app.ui import strings, theme
+from inbox_app.ui import errors, strings, theme
 from inbox_app.ui.compose import ComposeBox
+from inbox_app.ui.inbox.presence import ThreadPresence, ask_recent_reply
+from inbox_app.ui.inbox.search_hits import MessageHitModel, MessageHitView
+from inbox_app.ui.inbox.thread_nav import FindBar, JumpToDateDialog, ThreadNavigator
+from inbox_app.ui.records.switch import ViewSwitch
 from inbox_app.ui.thread_list import ThreadListModel, ThreadListView, display_name
 from inbox_app.ui.thread_view import PAGE, PENDING, MessageListModel, MessageView
 
+# Conversations per page of the list; more load as it is scrolled to the end.
+LIST_PAGE = 200
+
 log = logging.getLogger("inbox.ui")
+
+# What clicking the bell does in each state (ConversationOut.bell).
+BELL_ACTION = {"not_following": "follow", "following": "mute", "muted": "unmute"}
 
 
 async def ask(dialog: QDialog) -> int:
@@ -139,13 +149,19 @@ class MainWindow(QMainWindow):
       thread_loaded(int conversation_id): a thread's first page is on screen.
       thread_reloaded(int conversation_id): the open thread was fetched again (live change).
       list_loaded(): the conversation list was (re)loaded.
+      quick_replies_loaded(): the compose box's quick replies were (re)read.
       signed_out(): the user signed out from this window.
+      closed(): the window really closed (Quit, or closed where there is no tray to stay in).
     """
 
     thread_loaded = Signal(int)
     thread_reloaded = Signal(int)
     list_loaded = Signal()
+    list_page_loaded = Signal()
+    quick_replies_loaded = Signal()
+    search_hits_loaded = Signal()
     signed_out = Signal()
+    closed = Signal()
 
     def __init__(self, sync: SyncClient, parent=None) -> None:
         super().__init__(parent)
@@ -157,10 +173,19 @@ class MainWindow(QMainWindow):
         self.current_id: int | None = None
         self.show_archived = False
         self.unread_only = False
+        # Only threads where a note mentions me that I have not opened yet.
+        self.mentions_only = False
+        self.assigned_only = False
+        self.colleagues: list = []
         self.query = ""
         self.last_notification: dict | None = None
         self.last_error: str | None = None
         self._list_generation = 0
+        self._list_cursor: str | None = None
+        self._list_total = 0
+        self._loading_list = False
+        # (conversation id, message id): the next opening of that thread shows that message.
+        self._open_at: tuple[int, int] | None = None
         self._loading_older = False
         self._dirty: set[int] = set()
         # Refreshes of one conversation can answer out of order; only the newest one counts.
@@ -169,12 +194,15 @@ class MainWindow(QMainWindow):
         self._tasks: set[asyncio.Task] = set()
         self.credits_balance: int | None = None
         self._closed = False
+        self._quitting = False
 
         self.list_model = ThreadListModel(self)
+        self.hit_model = MessageHitModel(self)
         self.thread_model = MessageListModel(self)
         self.thread_model.thumbnail_wanted.connect(self._fetch_thumbnail)
 
         self._build()
+        self.navigator = ThreadNavigator(self, self.find_bar)
         self._build_actions()
         self.refresh_icons()
         self._connect_sync()
@@ -240,12 +268,56 @@ class MainWindow(QMainWindow):
         self.archived_toggle.setCheckable(True)
         self.archived_toggle.toggled.connect(self.set_show_archived)
         row.addWidget(self.unread_toggle)
+        self.mentions_toggle = QToolButton(filters)
+        self.mentions_toggle.setObjectName("mentionsToggle")
+        self.mentions_toggle.setText(strings.MENTIONS)
+        self.mentions_toggle.setCheckable(True)
+        self.mentions_toggle.toggled.connect(self.set_mentions_only)
         row.addWidget(self.archived_toggle)
         row.addStretch(1)
+        # The team's filters on a row of their own: four labels do not fit the sidebar's width.
+        team = QWidget(sidebar)
+        team.setObjectName("filterBar")
+        team_row = QHBoxLayout(team)
+        team_row.setContentsMargins(0, 0, 0, 0)
+        team_row.setSpacing(6)
+        self.mentions_toggle.setParent(team)
+        self.assigned_toggle = QToolButton(team)
+        self.assigned_toggle.setObjectName("assignedToggle")
+        self.assigned_toggle.setText(strings.ASSIGNED_TO_ME)
+        self.assigned_toggle.setCheckable(True)
+        self.assigned_toggle.toggled.connect(self.set_assigned_only)
+        team_row.addWidget(self.mentions_toggle)
+        team_row.addWidget(self.assigned_toggle)
+        team_row.addStretch(1)
 
+        self.list_count = QLabel(sidebar)
+        self.list_count.setObjectName("listCount")
         self.thread_list = ThreadListView(sidebar)
         self.thread_list.setModel(self.list_model)
         self.thread_list.selectionModel().currentChanged.connect(self._current_changed)
+        # Space on the current row selects it without moving it: that opens it too.
+        self.thread_list.selectionModel().selectionChanged.connect(
+            lambda *_: self._current_changed(self.thread_list.currentIndex(), QModelIndex())
+        )
+        self.thread_list.verticalScrollBar().valueChanged.connect(self._list_scrolled)
+        # Says once when the list is first painted with rows (bench/cold_start.py, e2e).
+        self.thread_list.viewport().installEventFilter(self)
+        for changed in (
+            self.list_model.rowsInserted,
+            self.list_model.rowsRemoved,
+            self.list_model.modelReset,
+        ):
+            changed.connect(lambda *_: self._update_list_count())
+        self.hits_title = QLabel(strings.SEARCH_MESSAGES, sidebar)
+        self.hits_title.setObjectName("messageHitsTitle")
+        self.hit_list = MessageHitView(sidebar)
+        self.hit_list.setModel(self.hit_model)
+        self.hit_list.hit_activated.connect(
+            lambda hit: self._spawn(self.navigator.open_at(hit.conversation_id, hit.id))
+        )
+        self.hits_title.hide()
+        self.hit_list.hide()
         self.empty_list = QLabel(strings.NO_CONVERSATIONS, sidebar)
         self.empty_list.setObjectName("emptyList")
         self.empty_list.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -261,9 +333,16 @@ class MainWindow(QMainWindow):
         head.addLayout(title_row)
         head.addWidget(self.search_edit)
         head.addWidget(filters)
+        head.addWidget(team)
+        head.addWidget(self.list_count)
         left.addLayout(head)
         left.addWidget(self.thread_list, 1)
         left.addWidget(self.empty_list, 1)
+        hits_head = QHBoxLayout()
+        hits_head.setContentsMargins(16, 0, 12, 0)
+        hits_head.addWidget(self.hits_title)
+        left.addLayout(hits_head)
+        left.addWidget(self.hit_list, 1)
 
         # Right: header with actions, banner, messages, compose; or the empty state.
         self.right = QStackedWidget(splitter)
@@ -302,14 +381,30 @@ class MainWindow(QMainWindow):
         banner_layout.addWidget(self.banner_label)
         self.banner.hide()
         thread_layout.addWidget(self.banner)
+        self.find_bar = FindBar(thread)
+        thread_layout.addWidget(self.find_bar)
         self.message_view = MessageView(thread)
         self.message_view.setModel(self.thread_model)
         self.message_view.older_wanted.connect(self.load_older)
+        self.message_view.newer_wanted.connect(lambda: self._spawn(self.navigator.load_newer()))
         self.message_view.media_clicked.connect(self.open_media)
         self.message_view.action_clicked.connect(self._message_action)
+        self.message_view.save_image_requested.connect(
+            lambda media: self._spawn(self._save_image(media))
+        )
         thread_layout.addWidget(self.message_view, 1)
+        # "Dana is typing…" and "Seen by Dana, Marcus" (ui/inbox/presence.py).
+        self.presence_line = ThreadPresence(thread)
+        thread_layout.addWidget(self.presence_line)
+        self.recent_reply_box = None
         self.compose = ComposeBox(thread)
         self.compose.send_requested.connect(self._send_requested)
+        self.compose.typing.connect(self._typing)
+        self.compose.quick_reply_chosen.connect(
+            lambda reply: self._spawn(self.insert_quick_reply(reply.id))
+        )
+        self.compose.manage_quick_replies.connect(lambda: self.open_quick_replies("personal"))
+        self.compose.note_requested.connect(self._note_requested)
         thread_layout.addWidget(self.compose)
         self.right.addWidget(thread)
 
@@ -318,7 +413,21 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([360, 820])
-        self.setCentralWidget(splitter)
+        central = QWidget(self)
+        central.setObjectName("central")
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        self.failure_bar = errors.FailureBar(central)
+        errors.reporter().attach(self.failure_bar)
+        column.addWidget(self.failure_bar)
+        # Inbox | Clients | Upcoming (ui/records/): the inbox is this splitter.
+        self.views = ViewSwitch(self.sync, splitter, central)
+        self.views.conversation_requested.connect(
+            lambda phone, client_id: self._spawn(self.start_conversation(phone, client_id))
+        )
+        column.addWidget(self.views, 1)
+        self.setCentralWidget(central)
 
         # Status bar: connection, outbox, user, credits.
         bar = self.statusBar()
@@ -370,6 +479,13 @@ class MainWindow(QMainWindow):
             layout.addWidget(button)
             return button
 
+        self.assign_button = tool("assignButton", strings.ASSIGN_TIP, None)
+        self.assign_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.assign_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.assign_menu = QMenu(self)
+        self.assign_menu.setObjectName("assignMenu")
+        self.assign_menu.aboutToShow.connect(self._fill_assign_menu)
+        self.assign_button.setMenu(self.assign_menu)
         self.mute_button = tool("muteButton", strings.MUTE, self.toggle_mute)
         self.unread_button = tool("markUnreadButton", strings.MARK_UNREAD, self.mark_unread)
         self.archive_button = tool("archiveButton", strings.ARCHIVE, self.toggle_archive)
@@ -402,6 +518,26 @@ class MainWindow(QMainWindow):
         self.action_print = action(
             "actionPrint", strings.PRINT, self.print_thread, QKeySequence.StandardKey.Print
         )
+        self.action_save_export = action("actionSaveExport", strings.EXPORT_SAVE, self.save_export)
+        # Ctrl+F stays the search box; in the thread, as Signal and Slack do, Ctrl+Shift+F.
+        self.action_find_in_thread = action(
+            "actionFindInThread", strings.FIND_IN_THREAD, self.navigator.open_find, "Ctrl+Shift+F"
+        )
+        self.action_jump_date = action(
+            "actionJumpToDate", strings.JUMP_TO_DATE, self.jump_to_date, "Ctrl+G"
+        )
+        self.action_jump_first = action(
+            "actionJumpToFirst",
+            strings.JUMP_TO_FIRST,
+            lambda: self._spawn(self.navigator.jump_to_first()),
+            "Ctrl+Home",
+        )
+        self.action_jump_latest = action(
+            "actionJumpToLatest",
+            strings.JUMP_TO_LATEST,
+            lambda: self._spawn(self.navigator.jump_to_latest()),
+            "Ctrl+End",
+        )
         self.action_next = action(
             "actionNext", strings.NEXT_THREAD, lambda: self.step_thread(1), "Alt+Down"
         )
@@ -416,9 +552,25 @@ class MainWindow(QMainWindow):
         self.action_file = action("actionFileUnder", strings.FILE_UNDER, self.file_under)
         self.action_details = action("actionDetails", strings.DETAILS, self.show_details)
         self.action_top_up = action("actionTopUp", strings.TOP_UP, self.open_top_up)
+        self.action_blocked = action(
+            "actionBlockedNumbers", strings.BLOCKED_NUMBERS, self.open_blocked
+        )
+        self.action_blocked.setVisible(False)  # admins only: shown once signed in as one
+        self.action_firm_settings = action(
+            "actionFirmSettings", strings.FIRM_SETTINGS, self.open_firm_settings
+        )
+        self.action_users = action("actionUsers", strings.USERS, self.open_users)
+        self.action_flows = action("actionFlows", strings.FLOWS_MENU, self.open_flows)
+        self.action_import = action("actionImport", strings.IMPORT_MENU, self.open_import)
+        self.action_firm_quick_replies = action(
+            "actionFirmQuickReplies", strings.QR_FIRM_MENU, lambda: self.open_quick_replies("firm")
+        )
+        self.action_my_quick_replies = action(
+            "actionMyQuickReplies", strings.QR_MY_MENU, lambda: self.open_quick_replies("personal")
+        )
         self.action_sign_out = action("actionSignOut", strings.SIGN_OUT, self.sign_out)
         self.action_quit = action(
-            "actionQuit", strings.QUIT, self.close, QKeySequence.StandardKey.Quit
+            "actionQuit", strings.QUIT, self.quit, QKeySequence.StandardKey.Quit
         )
 
         more = QMenu(self)
@@ -433,7 +585,10 @@ class MainWindow(QMainWindow):
         file_menu = menubar.addMenu(strings.MENU_FILE)
         file_menu.addAction(self.action_new)
         file_menu.addAction(self.action_print)
+        file_menu.addAction(self.action_save_export)
+        file_menu.addAction(self.action_import)
         file_menu.addSeparator()
+        file_menu.addAction(self.action_my_quick_replies)
         file_menu.addAction(self.action_top_up)
         file_menu.addAction(self.action_sign_out)
         file_menu.addAction(self.action_quit)
@@ -452,14 +607,31 @@ class MainWindow(QMainWindow):
         view_menu = menubar.addMenu(strings.MENU_VIEW)
         view_menu.setObjectName("viewMenu")
         view_menu.addAction(self.action_find)
+        view_menu.addAction(self.action_find_in_thread)
+        view_menu.addAction(self.action_jump_date)
+        view_menu.addAction(self.action_jump_first)
+        view_menu.addAction(self.action_jump_latest)
         view_menu.addAction(self.action_next)
         view_menu.addAction(self.action_prev)
+        view_menu.addSeparator()
+        view_menu.addAction(self.action_blocked)
         self.view_menu = view_menu
+        # Admins only (ui/admin/): the whole menu is hidden for staff once signed in.
+        self.firm_menu = menubar.addMenu(strings.MENU_FIRM)
+        self.firm_menu.setObjectName("firmMenu")
+        self.firm_menu.addAction(self.action_firm_settings)
+        self.firm_menu.addAction(self.action_users)
+        self.firm_menu.addAction(self.action_flows)
+        self.firm_menu.addAction(self.action_firm_quick_replies)
+        self.firm_menu.menuAction().setVisible(False)
+        self.action_firm_settings.setEnabled(False)
+        self.action_users.setEnabled(False)
 
     def refresh_icons(self, *_args) -> None:
         t = theme.current()
         self.new_button.setIcon(theme.icon("compose", t.accent))
         self.archive_button.setIcon(theme.icon("archive"))
+        self.assign_button.setIcon(theme.icon("user"))
         self.unread_button.setIcon(theme.icon("mark-unread"))
         self.print_button.setIcon(theme.icon("print"))
         self.details_button.setIcon(theme.icon("info"))
@@ -470,6 +642,7 @@ class MainWindow(QMainWindow):
         self.action_block.setIcon(theme.icon("block", t.danger))
         self.action_file.setIcon(theme.icon("folder"))
         self.compose.refresh_icons()
+        self.views.refresh_icons()
         self._update_header()
         self.thread_list.viewport().update()
         self.message_view.viewport().update()
@@ -484,7 +657,7 @@ class MainWindow(QMainWindow):
             return None
         notifier.activated.connect(self.open_from_notification)
         notifier.show_requested.connect(self._raise)
-        notifier.quit_requested.connect(self.close)
+        notifier.quit_requested.connect(self.quit)
         notifier.enabled_changed.connect(
             lambda enabled: self._spawn(self.sync.set_notifications_enabled(enabled))
         )
@@ -502,11 +675,15 @@ class MainWindow(QMainWindow):
         s.thread_changed.connect(self._thread_changed)
         s.messages_removed.connect(self._messages_removed)
         s.conversation_deleted.connect(self._drop_conversation)
+        s.conversation_deleted.connect(self._withdraw_notification)
         s.message_received.connect(self._message_received)
         s.message_updated.connect(self._message_updated)
+        s.colleague_typing.connect(self.presence_line.colleague_typing)
+        s.seen_changed.connect(self.presence_line.set_seen_by)
         s.outbox_changed.connect(self._outbox_changed)
         s.credits_changed.connect(self._credits_changed)
         s.notify.connect(self._notify)
+        s.quick_replies_changed.connect(lambda: self._spawn(self.load_quick_replies()))
         s.online_changed.connect(self._set_online)
         s.error.connect(self.show_error)
 
@@ -529,7 +706,7 @@ class MainWindow(QMainWindow):
         if isinstance(exc, ApiError):
             self.show_error(exc.detail)
         elif exc is not None:
-            log.error("background task failed", exc_info=exc)
+            errors.report(exc, "background task")
 
     # --- loading ----------------------------------------------------------------------------
 
@@ -544,15 +721,42 @@ class MainWindow(QMainWindow):
             )
             self.setWindowTitle(title)
             self.user_label.setText(user.display_name or user.username)
+            self.thread_model.my_user_id = user.id
             if self.notifier is not None:
                 self.notifier.seed_from_user(user)
         self.credits_button.setToolTip(
             strings.CREDITS_TOOLTIP_ADMIN if self.sync.is_admin else strings.CREDITS_TOOLTIP
         )
+        self.action_blocked.setVisible(self.sync.is_admin)
+        self.firm_menu.menuAction().setVisible(self.sync.is_admin)
+        self.action_firm_settings.setEnabled(self.sync.is_admin)
+        self.action_users.setEnabled(self.sync.is_admin)
+        self.show_cached_list()
+        if not self.sync.is_admin:  # staff read flows from the View menu (the Firm menu is hidden)
+            self.view_menu.addAction(self.action_flows)
         await self.refresh_list()
+        self._spawn(self.load_quick_replies())
+        self._spawn(self.load_colleagues())
         self._update_outbox_label()
         with contextlib.suppress(ApiError):
             self._credits_changed((await self.sync.credits()).balance)
+
+    def show_cached_list(self) -> bool:
+        """Paint the cached inbox's first page before the server answers (start fast); the
+        server's listing (or, offline, the whole cache) replaces it when it comes."""
+        store = self.sync.store
+        if store is None or self.list_model.rowCount():
+            return False
+        cached = store.conversations(
+            unread=self.unread_only, archived=self.show_archived, limit=LIST_PAGE
+        )
+        if not cached:
+            return False
+        self.list_model.set_conversations(cached)
+        self._update_empty_list()
+        self._update_unread_badge()
+        log.info("conversation list shown from the cache (%d)", len(cached))
+        return True
 
     @asyncSlot()
     async def refresh_list(self) -> None:
@@ -560,15 +764,22 @@ class MainWindow(QMainWindow):
         self._list_generation += 1
         generation = self._list_generation
         try:
-            conversations = await self.sync.conversations(
-                unread=self.unread_only, archived=self.show_archived, q=self.query or None
+            conversations, total, cursor = await self.sync.conversations_page(
+                unread=self.unread_only,
+                archived=self.show_archived,
+                q=self.query or None,
+                limit=LIST_PAGE,
+                **self._extra_filters(),
             )
         except ApiError as exc:
             self.show_error(exc.detail)
             return
         if generation != self._list_generation:
             return  # a newer request (filter change) superseded this one
-        if self.unread_only and self.current_id is not None:
+        self._list_cursor, self._list_total = cursor, total
+        if (
+            self.unread_only or self.mentions_only or self.assigned_only
+        ) and self.current_id is not None:
             # Keep the open thread listed while it is being read.
             current = self.list_model.by_id(self.current_id)
             if current is not None and all(c.id != current.id for c in conversations):
@@ -577,7 +788,46 @@ class MainWindow(QMainWindow):
         self._reselect_current()
         self._update_empty_list()
         self._update_unread_badge()
+        log.info("conversation list loaded (%d)", self.list_model.rowCount())
+        self._update_list_count()
         self.list_loaded.emit()
+
+    def _list_scrolled(self, value: int) -> None:
+        bar = self.thread_list.verticalScrollBar()
+        if self._list_cursor and value >= bar.maximum() - 3 * self.thread_list.sizeHintForRow(0):
+            self._spawn(self.load_more_conversations())
+
+    async def load_more_conversations(self) -> None:
+        """The list was scrolled to its end: append the next page."""
+        if self._loading_list or not self._list_cursor:
+            return
+        generation, cursor = self._list_generation, self._list_cursor
+        self._loading_list = True
+        try:
+            rows, _total, next_cursor = await self.sync.conversations_page(
+                unread=self.unread_only,
+                archived=self.show_archived,
+                q=self.query or None,
+                limit=LIST_PAGE,
+                cursor=cursor,
+                **self._extra_filters(),
+            )
+        except ApiError as exc:
+            self.show_error(exc.detail)
+            return
+        finally:
+            self._loading_list = False
+        if generation != self._list_generation:
+            return
+        self._list_cursor = next_cursor
+        self.list_model.extend(rows)
+        self._update_list_count()
+        self.list_page_loaded.emit()
+
+    def _update_list_count(self) -> None:
+        shown = self.list_model.rowCount()
+        total = max(self._list_total, shown)
+        self.list_count.setText(strings.conversation_count(shown, total) if total else "")
 
     def _reselect_current(self) -> None:
         row = self.list_model.row_of(self.current_id) if self.current_id is not None else -1
@@ -597,6 +847,10 @@ class MainWindow(QMainWindow):
             text = strings.NO_MATCHES.format(q=self.query)
         elif self.show_archived:
             text = strings.NO_ARCHIVED
+        elif self.mentions_only:
+            text = strings.NO_MENTIONS
+        elif self.assigned_only:
+            text = strings.NO_ASSIGNED
         elif self.unread_only:
             text = strings.NO_UNREAD
         else:
@@ -608,13 +862,44 @@ class MainWindow(QMainWindow):
     def _update_unread_badge(self) -> None:
         if self.notifier is not None and not self.show_archived and not self.query:
             self.notifier.set_unread(
-                sum(1 for c in self.list_model.conversations() if c.unread_count)
+                sum(1 for c in self.list_model.conversations() if c.unread_count and not c.muted)
             )
 
     def set_unread_only(self, on: bool) -> None:
         self.unread_only = on
         if self.unread_toggle.isChecked() != on:
             self.unread_toggle.setChecked(on)
+        self.refresh_list()
+
+    def _filtered(self) -> bool:
+        """Some filter or a search hides part of the inbox."""
+        return bool(
+            self.show_archived
+            or self.unread_only
+            or self.mentions_only
+            or self.assigned_only
+            or self.query
+        )
+
+    def set_mentions_only(self, on: bool) -> None:
+        self.mentions_only = on
+        if self.mentions_toggle.isChecked() != on:
+            self.mentions_toggle.setChecked(on)
+        self.refresh_list()
+
+    def _extra_filters(self) -> dict:
+        """The team filters of the list, as `conversations_page` takes them."""
+        extra = {}
+        if self.mentions_only:
+            extra["mentions"] = True
+        if self.assigned_only:
+            extra["assigned_to_me"] = True
+        return extra
+
+    def set_assigned_only(self, on: bool) -> None:
+        self.assigned_only = on
+        if self.assigned_toggle.isChecked() != on:
+            self.assigned_toggle.setChecked(on)
         self.refresh_list()
 
     def set_show_archived(self, on: bool) -> None:
@@ -635,12 +920,44 @@ class MainWindow(QMainWindow):
         if query != self.query:
             self.query = query
             self.refresh_list()
+            self._spawn(self._search_messages(query))
+
+    async def _search_messages(self, query: str) -> None:
+        """While searching: the messages whose text matched, under the conversations."""
+        hits, names = [], {}
+        if query:
+            try:
+                found = await self.sync.search(query)
+            except ApiError as exc:
+                self.show_error(exc.detail)
+                return
+            if query != self.query:
+                return
+            names = {c.id: display_name(c) for c in found.conversations}
+            for hit in found.messages:
+                if hit.conversation_id not in names:
+                    known = self.list_model.by_id(hit.conversation_id)
+                    names[hit.conversation_id] = display_name(known) if known else ""
+            hits = found.messages
+        self.hit_model.set_hits(hits, names)
+        self.hits_title.setVisible(bool(hits))
+        self.hit_list.setVisible(bool(hits))
+        self.search_hits_loaded.emit()
 
     def focus_search(self) -> None:
         self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search_edit.selectAll()
 
     def eventFilter(self, watched, event) -> bool:
+        if (
+            event.type() == event.Type.Paint
+            and watched is self.thread_list.viewport()
+            and self.list_model.rowCount()
+        ):
+            watched.removeEventFilter(self)
+            rows = self.list_model.rowCount()
+            # Logged once this paint is done (the next turn of the event loop).
+            QTimer.singleShot(0, lambda: log.info("conversation list painted (%d)", rows))
         # Up/Down in the search box walk the (filtered) list; the focus stays in the box so
         # the query can still be refined. (Moving the focus to the list would also make it
         # select its first row on focus-in, one step too far.)
@@ -678,6 +995,11 @@ class MainWindow(QMainWindow):
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid():
             return
+        # Focus arriving in the list (e.g. when a dialog closes after leaving or blocking the
+        # open thread) makes its first row current without selecting it: that must not open,
+        # and so mark read, a thread nobody picked. Clicks, arrows and Space select.
+        if not self.thread_list.selectionModel().isSelected(current):
+            return
         conversation_id = current.data(ThreadListModel.IdRole)
         if conversation_id != self.current_id:
             self.open_conversation(conversation_id)
@@ -704,17 +1026,66 @@ class MainWindow(QMainWindow):
             self.action_file,
             self.action_details,
             self.action_print,
+            self.action_save_export,
+            self.action_find_in_thread,
+            self.action_jump_date,
+            self.action_jump_first,
+            self.action_jump_latest,
         ):
             act.setEnabled(has)
         if not has:
+            focus = self.focusWidget()
+            if focus is not None and self.right.isAncestorOf(focus):
+                # Hiding the thread would pass the focus on as if by Tab (which opens the
+                # list's first row); hand it to the list plainly instead.
+                self.thread_list.setFocus(Qt.FocusReason.OtherFocusReason)
             self.thread_model.clear()
             self.thread_list.selectionModel().clearSelection()
+            self.thread_list.selectionModel().clearCurrentIndex()
         self._update_header()
+
+    def jump_to_date(self) -> None:
+        """Ask for a day and show the thread from its first message on that day."""
+        if self.current_id is None:
+            return
+        from PySide6.QtCore import QDate
+
+        first = self.thread_model.messages()[:1]
+        shown = first[0].created_at.astimezone() if first else datetime.now().astimezone()
+        dialog = JumpToDateDialog(QDate(shown.year, shown.month, shown.day), self)
+        self.jump_dialog = dialog
+
+        def done(result: int) -> None:
+            if result:
+                self._spawn(self.navigator.jump_to_date(dialog.day))
+
+        dialog.finished.connect(done)
+        dialog.open()
+
+    def open_conversation_at(self, conversation_id: int, message_id: int) -> None:
+        """Open a thread showing one of its messages, marked (a search hit)."""
+        self._open_at = (conversation_id, message_id)
+        if not self.select_conversation(conversation_id):
+            self.thread_list.selectionModel().clearSelection()
+            self.open_conversation(conversation_id)
 
     def open_conversation(self, conversation_id: int) -> None:
         """Show a thread: cached messages at once, then the server's newest page."""
+        at_message = None
+        if self._open_at is not None and self._open_at[0] == conversation_id:
+            at_message = self._open_at[1]
+        self._open_at = None
         self._show_thread(conversation_id)
+        self.presence_line.set_me(self.sync.user.id if self.sync.user else None)
+        self.presence_line.set_thread(conversation_id)
+        if self.compose.note_mode:
+            self.compose.set_note_mode(False, focus=False)  # each thread starts with a text
+        self.navigator.reset_find()
         self._pending_keys.clear()
+        if at_message is not None:
+            self.thread_model.set_thread(conversation_id, [], False)
+            self._spawn(self._load_thread(conversation_id, at_message))
+            return
         cached: list[MessageOut] = []
         if self.sync.store is not None:
             cached, _ = self.sync.store.messages(conversation_id, None, PAGE)
@@ -723,17 +1094,25 @@ class MainWindow(QMainWindow):
         self.message_view.scroll_to_end()
         self._spawn(self._load_thread(conversation_id))
 
-    async def _load_thread(self, conversation_id: int) -> None:
+    async def _load_thread(self, conversation_id: int, at_message: int | None = None) -> None:
         try:
-            page = await self.sync.messages(conversation_id, limit=PAGE)
+            page = await self.sync.messages(conversation_id, limit=PAGE, around=at_message)
         except ApiError as exc:
             self.show_error(exc.detail)
             return
         if self.current_id != conversation_id:
             return
-        self.thread_model.set_thread(conversation_id, page.messages, page.has_more)
-        self._show_pending()
-        self.message_view.scroll_to_end()
+        self.thread_model.set_thread(
+            conversation_id, page.messages, page.has_more, page.has_more_after
+        )
+        self.presence_line.set_seen_by(conversation_id, page.seen_by)
+        if not page.has_more_after:
+            self._show_pending()
+        if at_message is not None:
+            self.navigator.mark(at_message)
+        else:
+            self.message_view.scroll_to_end()
+        log.info("thread loaded %d", conversation_id)
         self.thread_loaded.emit(conversation_id)
         # Read on open even when the listed count looks zero: it may be a moment old.
         if page.messages and self.current_id == conversation_id:
@@ -776,9 +1155,8 @@ class MainWindow(QMainWindow):
             parts.append(c.matter)
         self.thread_subtitle.setText("  ·  ".join(parts))
         self.thread_subtitle.setVisible(bool(parts))
-        self.mute_button.setIcon(theme.icon("bell-off" if c.muted else "bell"))
-        self.mute_button.setToolTip(strings.UNMUTE if c.muted else strings.MUTE)
-        self.action_mute.setText(strings.UNMUTE if c.muted else strings.MUTE)
+        self._update_bell(c)
+        self._update_assignee(c)
         self.archive_button.setIcon(theme.icon("unarchive" if c.archived else "archive"))
         self.archive_button.setToolTip(strings.UNARCHIVE if c.archived else strings.ARCHIVE)
         self.action_archive.setText(strings.UNARCHIVE if c.archived else strings.ARCHIVE)
@@ -787,7 +1165,27 @@ class MainWindow(QMainWindow):
             self.banner.show()
         else:
             self.banner.hide()
-        self.compose.set_can_send(not c.opted_out and not c.blocked)
+        self.compose.set_can_send(not c.opted_out and not c.blocked, can_note=not c.blocked)
+        self.compose.recipient_zone = c.time_zone
+        self.thread_model.recipient_zone = c.time_zone
+
+    def _update_bell(self, c: ConversationOut) -> None:
+        """The bell shows whether *I* am notified of replies here, and what a click does."""
+        t = theme.current()
+        following = c.bell == "following"
+        icon = "bell-off" if c.bell == "muted" else "bell"
+        self.mute_button.setIcon(theme.icon(icon, t.accent if following else None))
+        self.mute_button.setToolTip(strings.BELL_TIPS[c.bell])
+        self.mute_button.setAccessibleName(strings.BELL_TIPS[c.bell])
+        self.mute_button.setProperty("bell", c.bell)
+        not_following = c.bell == "not_following"
+        self.mute_button.setText(strings.FOLLOW if not_following else "")
+        self.mute_button.setToolButtonStyle(
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+            if not_following
+            else Qt.ToolButtonStyle.ToolButtonIconOnly
+        )
+        self.action_mute.setText(strings.BELL_ACTIONS[c.bell])
 
     def _show_pending(self) -> None:
         if self.current_id is None:
@@ -807,17 +1205,56 @@ class MainWindow(QMainWindow):
     async def send(
         self, conversation_id: int, body: str, send_at: datetime | None = None, images=()
     ) -> MessageOut | None:
-        """Send through sync; a refusal puts the text back in the compose box."""
+        """Send through sync; a refusal puts the text back in the compose box.
+
+        A text sent now first asks the server whether a colleague texted this client in the
+        last 2 minutes; if so, "Dana replied 40 s ago: send anyway?" decides (No keeps it as a
+        draft).
+        """
+        images = list(images)
+        check = send_at is None
         try:
-            message = await self.sync.send(conversation_id, body, send_at, list(images))
+            try:
+                message = await self.sync.send(
+                    conversation_id, body, send_at, images, check_recent_reply=check
+                )
+            except ApiError as exc:
+                if not (check and exc.code == "recent_reply"):
+                    raise
+                if not await self._send_anyway(exc):
+                    log.info("send kept as a draft after a recent reply")
+                    if self.current_id == conversation_id:
+                        self.compose.restore(body, images)
+                    return None
+                message = await self.sync.send(conversation_id, body, send_at, images)
         except ApiError as exc:
-            if self.current_id == conversation_id and not self.compose.text():
-                self.compose.set_text(body)
+            if self.current_id == conversation_id:
+                self.compose.restore(body, images)
             self.show_error(strings.SEND_FAILED.format(detail=exc.detail))
             return None
         if message is None:
             self.statusBar().showMessage(strings.QUEUED_OFFLINE, 8000)
+        else:
+            log.info("message sent %d", message.id)
         return message
+
+    async def _send_anyway(self, refusal: ApiError) -> bool:
+        """Ask whether to send although a colleague just replied (the server's 409 says who)."""
+        name = str(refusal.info.get("sent_by") or strings.NOTE_SOMEONE)
+        try:
+            seconds = int(refusal.info.get("seconds_ago") or 0)
+        except (TypeError, ValueError):
+            seconds = 0
+        self.recent_reply_box, answer = ask_recent_reply(self, name, seconds)
+        log.info("asked about a recent reply by %s", name)
+        try:
+            return await answer
+        finally:
+            self.recent_reply_box = None
+
+    def _typing(self) -> None:
+        if self.current_id is not None:
+            self._spawn(self.sync.announce_typing(self.current_id))
 
     def _message_action(self, kind: str, message: MessageOut) -> None:
         if kind == "retry":
@@ -830,13 +1267,30 @@ class MainWindow(QMainWindow):
             key = self._pending_keys.get(message.id)
             if key:
                 self.sync.discard_outbox(key)
+        elif kind == "edit_note":
+            self._spawn(self.edit_note(message))
+
+    async def _save_image(self, media) -> None:
+        from inbox_app.ui.bubble_text import save_image
+
+        try:
+            path = await save_image(self.sync, media, self)
+        except OSError as exc:
+            self.show_error(exc.strerror or str(exc))
+            return
+        if path:
+            self.statusBar().showMessage(strings.media_saved(path), 6000)
 
     def edit_scheduled(self, message: MessageOut) -> None:
         """Change a scheduled message's text and/or time (the send-later dialog, with its text)."""
         from inbox_app.ui.dialogs.send_later import SendLaterDialog
 
         dialog = SendLaterDialog(
-            self, message.send_at, message.body, has_images=bool(message.media)
+            self,
+            message.send_at,
+            message.body,
+            has_images=bool(message.media),
+            recipient_zone=self.thread_model.recipient_zone,
         )
         self.edit_dialog = dialog
 
@@ -872,8 +1326,10 @@ class MainWindow(QMainWindow):
     # --- live updates ------------------------------------------------------------------------
 
     def _message_received(self, message: MessageOut) -> None:
+        log.info("message received %d in %d", message.id, message.conversation_id)
         if message.conversation_id == self.current_id:
             self.thread_model.upsert(message)
+            self.presence_line.message_arrived(message)
             if message.direction == "inbound" and self.isActiveWindow():
                 self._spawn(self._act(message.conversation_id, "read"))
         self._mark_dirty(message.conversation_id)
@@ -893,13 +1349,15 @@ class MainWindow(QMainWindow):
 
     async def _reload_thread(self, conversation_id: int) -> None:
         """Fetch the open thread's newest messages again and reconcile them with what is shown."""
-        if conversation_id != self.current_id:
+        if conversation_id != self.current_id or self.thread_model.has_more_after:
+            # A page from the middle: the newest messages come when scrolled to.
             return
         # Reminders sit at the end of the thread; a page as deep as what is shown covers them.
         limit = min(500, max(PAGE, self.thread_model.rowCount()))
         page = await self.sync.messages(conversation_id, limit=limit)
         if conversation_id == self.current_id:
             self.thread_model.replace_newest(page.messages, page.has_more)
+            self.presence_line.set_seen_by(conversation_id, page.seen_by)
             self.thread_reloaded.emit(conversation_id)
 
     def _outbox_changed(self, conversation_id: int) -> None:
@@ -936,8 +1394,13 @@ class MainWindow(QMainWindow):
         if c is None or self._refresh_generation.get(conversation_id) != generation:
             return
         listed = self.list_model.row_of(conversation_id) >= 0
-        belongs = c.archived == self.show_archived and not c.blocked
+        belongs = c.archived == self.show_archived and not c.blocked and not c.left
         if self.unread_only and not c.unread_count and conversation_id != self.current_id:
+            belongs = False
+        if self.mentions_only and not c.mentioned and conversation_id != self.current_id:
+            belongs = False
+        me = self.sync.user.id if self.sync.user else None
+        if self.assigned_only and c.assignee_id != me and conversation_id != self.current_id:
             belongs = False
         if self.query and not listed:
             belongs = False  # the server decides what a search matches; refresh on next search
@@ -946,16 +1409,40 @@ class MainWindow(QMainWindow):
             self._update_empty_list()
         elif listed:
             self._drop_conversation(conversation_id)
+        if c.blocked:
+            self._withdraw_notification(conversation_id)  # blocked at another desk
         if conversation_id == self.current_id:
             self._update_header()
         self._update_unread_badge()
 
     def _drop_conversation(self, conversation_id: int) -> None:
-        """Take the conversation out of the list (and close it if it is open)."""
-        self.list_model.remove(conversation_id)
+        """Take the conversation out of the list (and close it if it is open).
+
+        The list's current row must not move to the next conversation: that would open it
+        and mark it read behind the user's back.
+        """
         if conversation_id == self.current_id:
             self._show_thread(None)
+        selection = self.thread_list.selectionModel()
+        selection.blockSignals(True)
+        try:
+            self.list_model.remove(conversation_id)
+        finally:
+            selection.blockSignals(False)
+        if self.current_id is None:
+            selection.clear()
+        self.thread_list.viewport().update()
         self._update_empty_list()
+        self._update_unread_badge()
+
+    def _withdraw_notification(self, conversation_id: int) -> None:
+        """A blocked number's notification does not stay on screen."""
+        if self.notifier is not None:
+            self.notifier.forget(conversation_id)
+        if self.last_notification and self.last_notification.get("conversation_id") == (
+            conversation_id
+        ):
+            self.last_notification = None
 
     def _credits_changed(self, balance: int) -> None:
         self.credits_balance = balance
@@ -975,11 +1462,13 @@ class MainWindow(QMainWindow):
     def open_from_notification(self, conversation_id: int) -> None:
         self._raise()
         if conversation_id and not self.select_conversation(conversation_id):
-            if self.show_archived or self.unread_only or self.query:
+            if self._filtered():
                 self.search_edit.clear()
                 self.query = ""
                 self.unread_toggle.setChecked(False)
                 self.archived_toggle.setChecked(False)
+                self.mentions_toggle.setChecked(False)
+                self.assigned_toggle.setChecked(False)
             self.open_conversation(conversation_id)
 
     def _raise(self) -> None:
@@ -989,11 +1478,14 @@ class MainWindow(QMainWindow):
 
     def _set_online(self, online: bool) -> None:
         t = theme.current()
-        color = t.online if online else t.danger
-        self.connection_label.setText(
-            f"<span style='color:{color}'>●</span>&nbsp;"
-            + (strings.ONLINE if online else strings.OFFLINE)
-        )
+        connecting = not online and self.sync.connecting
+        if online:
+            color, text = t.online, strings.ONLINE
+        elif connecting:
+            color, text = t.hint, strings.CONNECTING
+        else:
+            color, text = t.danger, strings.OFFLINE
+        self.connection_label.setText(f"<span style='color:{color}'>●</span>&nbsp;" + text)
         self.connection_label.setProperty("online", online)
         self.connection_label.style().unpolish(self.connection_label)
         self.connection_label.style().polish(self.connection_label)
@@ -1023,9 +1515,10 @@ class MainWindow(QMainWindow):
 
     @asyncSlot()
     async def toggle_mute(self) -> None:
+        """The bell: follow when I am not notified, else mute / turn notifications back on."""
         c = self.current_conversation()
         if c is not None:
-            await self._act(c.id, "unmute" if c.muted else "mute")
+            await self._act(c.id, BELL_ACTION[c.bell])
 
     @asyncSlot()
     async def mark_unread(self) -> None:
@@ -1052,14 +1545,17 @@ class MainWindow(QMainWindow):
 
     @asyncSlot()
     async def leave(self) -> None:
+        """Out of my inbox at once; back in the list if the server refuses."""
         c = self.current_conversation()
         if c is None:
             return
-        if await self._act(c.id, "leave") is not None or self.sync.is_online:
-            self._drop_conversation(c.id)
-            self.statusBar().showMessage(
-                strings.LEFT_CONVERSATION.format(name=display_name(c)), 6000
-            )
+        self._drop_conversation(c.id)
+        if await self._act(c.id, "leave") is None:
+            self.list_model.upsert(c)
+            self._update_empty_list()
+            return
+        log.info("left conversation %d", c.id)
+        self.statusBar().showMessage(strings.LEFT_CONVERSATION.format(name=display_name(c)), 6000)
 
     @asyncSlot()
     async def block(self) -> None:
@@ -1068,7 +1564,7 @@ class MainWindow(QMainWindow):
             return
         from inbox_app.ui.dialogs.block import confirm_block_async
 
-        ok, keep = await confirm_block_async(self)
+        ok, keep = await confirm_block_async(self, c.contact_name, c.phone)
         if not ok:
             return
         try:
@@ -1077,6 +1573,8 @@ class MainWindow(QMainWindow):
             self.show_error(exc.detail)
             return
         self._drop_conversation(c.id)
+        self._withdraw_notification(c.id)
+        log.info("blocked conversation %d (%s)", c.id, "record kept" if keep else "deleted")
         self.statusBar().showMessage(
             strings.BLOCKED_CONVERSATION.format(name=display_name(c)), 6000
         )
@@ -1116,6 +1614,18 @@ class MainWindow(QMainWindow):
         except ApiError as exc:
             self.show_error(exc.detail)
 
+    @asyncSlot()
+    async def save_export(self) -> None:
+        c = self.current_conversation()
+        if c is None:
+            return
+        from inbox_app.ui.printing.dialogs import save_export_as
+
+        try:
+            await save_export_as(self.sync, c.id, self)
+        except ApiError as exc:
+            self.show_error(exc.detail)
+
     def show_details(self) -> None:
         c = self.current_conversation()
         if c is None:
@@ -1131,6 +1641,191 @@ class MainWindow(QMainWindow):
         self.media_viewer = MediaViewer(self.sync, media_id, self)
         self.media_viewer.show()
 
+    def open_blocked(self) -> None:
+        """The Blocked numbers view (admins): kept records, unblock, delete for good."""
+        from inbox_app.ui.admin.blocked import BlockedNumbersDialog
+
+        self.blocked_dialog = BlockedNumbersDialog(self.sync, self)
+        self.blocked_dialog.open()
+
+    def open_firm_settings(self) -> None:
+        """Firm settings (admins only; the server refuses staff too)."""
+        if not self.sync.is_admin:
+            return
+        from inbox_app.ui.admin.firm_settings import FirmSettingsDialog
+
+        self.firm_settings_dialog = FirmSettingsDialog(self.sync, self)
+        self.firm_settings_dialog.saved.connect(
+            lambda s: self.setWindowTitle(strings.WINDOW_TITLE_FIRM.format(firm=s.name))
+        )
+        self.firm_settings_dialog.open()
+
+    def open_users(self) -> None:
+        """The firm's users (admins only; the server refuses staff too)."""
+        if not self.sync.is_admin:
+            return
+        from inbox_app.ui.admin.users import UsersDialog
+
+        self.users_dialog = UsersDialog(self.sync, self)
+        self.users_dialog.open()
+
+    def open_flows(self) -> None:
+        """Reminder flows and templates: admins edit, staff read (the server refuses them too)."""
+        from inbox_app.ui.admin.flows import FlowsDialog
+
+        self.flows_dialog = FlowsDialog(self.sync, can_edit=self.sync.is_admin, parent=self)
+        self.flows_dialog.open()
+
+    @asyncSlot()
+    async def open_import(self, path: str | None = None) -> None:
+        """File > Import…: a CSV of clients and court dates (ui/dialogs/import_file.py)."""
+        from inbox_app.ui.dialogs.import_file import open_import
+
+        self.import_dialog = await open_import(self.sync, self, path or None)
+
+    # --- assignment ---------------------------------------------------------------------------
+
+    def _update_assignee(self, c: ConversationOut) -> None:
+        """The header's Assign button names the assignee (initials) once there is one."""
+        if c.assignee_id is None:
+            self.assign_button.setText(strings.ASSIGN)
+            self.assign_button.setToolTip(strings.ASSIGN_TIP)
+        else:
+            name = c.assignee or ""
+            self.assign_button.setText(name)
+            self.assign_button.setToolTip(strings.ASSIGNED_TIP.format(name=name))
+        self.assign_button.setAccessibleName(self.assign_button.toolTip())
+        self.assign_button.setEnabled(not c.blocked)
+
+    async def load_colleagues(self, refill: bool = False) -> None:
+        """The firm's active users; `refill`: show a changed list in the open Assign menu."""
+        colleagues = await self.sync.colleagues()
+        changed = [c.id for c in colleagues] != [c.id for c in self.colleagues]
+        self.colleagues = colleagues
+        if refill and changed and self.assign_menu.isVisible():
+            self._fill_assign_menu(refresh=False)
+
+    def _fill_assign_menu(self, refresh: bool = True) -> None:
+        menu = self.assign_menu
+        menu.clear()
+        c = self.current_conversation()
+        if c is None:
+            return
+        me = self.sync.user.id if self.sync.user else None
+        choices = [(None, strings.ASSIGN_NOBODY)]
+        for colleague in self.colleagues:
+            name = colleague.display_name or colleague.username
+            choices.append(
+                (colleague.id, strings.ASSIGN_ME.format(name=name) if colleague.id == me else name)
+            )
+        for user_id, label in choices:
+            act = menu.addAction(label)
+            act.setObjectName(f"assignTo_{user_id or 'nobody'}")
+            act.setCheckable(True)
+            act.setChecked(c.assignee_id == user_id)
+            act.triggered.connect(
+                lambda _checked=False, u=user_id, cid=c.id: self._spawn(self.assign(cid, u))
+            )
+        if refresh:
+            # Someone may have been added or disabled since: the menu follows at once.
+            self._spawn(self.load_colleagues(refill=True))
+
+    async def assign(self, conversation_id: int, user_id: int | None) -> ConversationOut | None:
+        try:
+            c = await self.sync.assign(conversation_id, user_id)
+        except ApiError as exc:
+            self.show_error(strings.ASSIGN_FAILED.format(detail=exc.detail))
+            return None
+        if self.list_model.row_of(c.id) >= 0:
+            self.list_model.upsert(c)
+        if conversation_id == self.current_id:
+            self._update_header()
+        log.info("conversation %d assigned to %s", conversation_id, user_id)
+        return c
+
+    # --- internal notes -----------------------------------------------------------------------
+
+    def _note_requested(self, body: str) -> None:
+        if self.current_id is None:
+            return
+        self.compose.clear()
+        self._spawn(self.add_note(self.current_id, body))
+
+    async def add_note(self, conversation_id: int, body: str) -> MessageOut | None:
+        """Write an internal note; a refusal puts the text back in the compose box."""
+        try:
+            note = await self.sync.add_note(conversation_id, body)
+        except ApiError as exc:
+            if self.current_id == conversation_id and not self.compose.text():
+                self.compose.set_text(body)
+            self.show_error(strings.NOTE_FAILED.format(detail=exc.detail))
+            return None
+        if self.current_id == conversation_id:
+            self.thread_model.upsert(note)
+            self.message_view.scroll_to_end()
+        log.info("note added %d", note.id)
+        return note
+
+    async def edit_note(self, note: MessageOut) -> MessageOut | None:
+        """Change my note (the server allows it for 15 minutes after it was written)."""
+        from PySide6.QtWidgets import QDialog, QInputDialog
+
+        from inbox_app.ui.dialogs import ask
+
+        dialog = QInputDialog(self)
+        dialog.setObjectName("editNoteDialog")
+        dialog.setWindowTitle(strings.NOTE_EDIT_TITLE)
+        dialog.setLabelText(strings.NOTE_EDIT_LABEL)
+        dialog.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
+        dialog.setTextValue(note.body)
+        self.note_dialog = dialog
+        if await ask(dialog) != QDialog.DialogCode.Accepted:
+            return None
+        body = dialog.textValue()
+        if body == note.body:
+            return note
+        try:
+            changed = await self.sync.edit_note(note.id, body)
+        except ApiError as exc:
+            self.show_error(strings.NOTE_EDIT_FAILED.format(detail=exc.detail))
+            return None
+        if changed.conversation_id == self.current_id:
+            self.thread_model.upsert(changed)
+        log.info("note edited %d", changed.id)
+        return changed
+
+    # --- quick replies ------------------------------------------------------------------------
+
+    async def load_quick_replies(self) -> None:
+        """The firm's quick replies and mine, for the compose box's picker."""
+        self.compose.set_quick_replies(await self.sync.quick_replies())
+        self.quick_replies_loaded.emit()
+
+    async def insert_quick_reply(self, reply_id: int) -> None:
+        """The server fills the reply in for the open conversation; it goes in at the cursor."""
+        conversation_id = self.current_id
+        if conversation_id is None:
+            return
+        try:
+            rendered = await self.sync.render_quick_reply(reply_id, conversation_id)
+        except ApiError as exc:
+            self.show_error(strings.QR_FAILED.format(detail=exc.detail))
+            return
+        if self.current_id != conversation_id:
+            return
+        self.compose.insert_text(rendered.body)
+        log.info("quick reply inserted %d", reply_id)
+
+    def open_quick_replies(self, scope: str) -> None:
+        """The firm's quick replies (admins change them) or mine."""
+        from inbox_app.ui.dialogs.quick_replies import QuickRepliesDialog
+
+        can_edit = scope == "personal" or self.sync.is_admin
+        self.quick_replies_dialog = QuickRepliesDialog(
+            self.sync, scope, can_edit=can_edit, parent=self
+        )
+        self.quick_replies_dialog.open()
+
     def open_top_up(self) -> None:
         from inbox_app.ui.dialogs.top_up import TopUpDialog
 
@@ -1144,7 +1839,12 @@ class MainWindow(QMainWindow):
         dialog = NewConversationDialog(self.sync, self)
         self.new_dialog = dialog
         if await ask(dialog) and dialog.conversation_id is not None:
-            await self.show_conversation(dialog.conversation_id)
+            await self.show_conversation(dialog.conversation_id, dialog.conversation)
+            if dialog.first_message and self.current_id == dialog.conversation_id:
+                # Through the compose box: its sensitive-number check, then the outbox.
+                self.compose.set_text(dialog.first_message)
+                self.compose.submit()
+            self.compose.edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     async def start_conversation(
         self, phone: str, client_id: int | None = None, matter_id: int | None = None
@@ -1162,13 +1862,19 @@ class MainWindow(QMainWindow):
         self, conversation_id: int, conversation: ConversationOut | None = None
     ) -> None:
         """List (if needed) and open a conversation, leaving filters that would hide it."""
-        if self.show_archived or self.unread_only or self.query:
+        if self._filtered():
             self.search_edit.blockSignals(True)
             self.search_edit.clear()
             self.search_edit.blockSignals(False)
             self.query = ""
-            self.unread_only = self.show_archived = False
-            for toggle in (self.unread_toggle, self.archived_toggle):
+            self.unread_only = self.show_archived = self.mentions_only = False
+            self.assigned_only = False
+            for toggle in (
+                self.unread_toggle,
+                self.archived_toggle,
+                self.mentions_toggle,
+                self.assigned_toggle,
+            ):
                 toggle.blockSignals(True)
                 toggle.setChecked(False)
                 toggle.blockSignals(False)
@@ -1206,12 +1912,35 @@ class MainWindow(QMainWindow):
         await self.sync.sign_out()
         self.list_model.set_conversations([])
         self._show_thread(None)
+        if self.notifier is not None:
+            self.notifier.set_unread(0)
         self.signed_out.emit()
 
+    def runs_in_tray(self) -> bool:
+        """Whether closing the window leaves Inbox running (there is a tray icon to stay in)."""
+        tray = self.notifier.tray if self.notifier is not None else None
+        return tray is not None and tray.isVisible()
+
+    def quit(self) -> None:
+        """File > Quit, Ctrl+Q, the tray's Quit: close for real, even with a tray."""
+        self._quitting = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._quitting and self.runs_in_tray():
+            # Notifications keep coming while the window is away; Quit ends Inbox.
+            event.ignore()
+            self.hide()
+            log.info("main window hidden; still running in the tray")
+            self.notifier.hint_still_running()
+            return
         self._closed = True
         self._dirty_timer.stop()
         self._search_timer.stop()
         for task in list(self._tasks):
             task.cancel()
+        if self.notifier is not None and self.notifier.tray is not None:
+            self.notifier.tray.hide()
         super().closeEvent(event)
+        log.info("main window closed")
+        self.closed.emit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QImage, QImageReader, QMovie, QPixmap
 from PySide6.QtWidgets import (
@@ -83,7 +84,13 @@ class MediaViewer(QDialog):
         try:
             data = await self._sync.media(self.media_id)
         except ApiError as error:
-            self.image_label.setText(S.describe_error(error))
+            data = None
+            failure = S.describe_error(error)
+        # The viewer may have been closed (and deleted) while the image was on its way.
+        if not shiboken6.isValid(self.image_label):
+            return
+        if data is None:
+            self.image_label.setText(failure)
             return
         self.show_bytes(data)
 

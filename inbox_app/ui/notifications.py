@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 ENABLED_KEY = "notifications/enabled"
 SOUND_KEY = "notifications/sound"
+TRAY_HINT_KEY = "notifications/tray_hint_shown"
 TOAST_MS = 6000
 TOAST_MARGIN = 14
 # Texts arriving in a burst (a reconnect) chime once, not once each.
@@ -420,7 +421,35 @@ class Notifier(QObject):
             self.tray.showMessage(title, body, badge_icon(self._base_icon, 0), TOAST_MS)
         else:
             self.toast.pop(conversation_id, title, body)
+        log.info("notification shown %d", conversation_id)
         self._play()
+        return True
+
+    def forget(self, conversation_id: int) -> None:
+        """The conversation is gone (its number blocked): take down what still shows it.
+
+        The in-app toast is hidden; a tray balloon about it is closed (Qt's own balloon, where
+        the desktop has no notification service) and clicking the tray no longer opens it.
+        """
+        if self.toast is not None and self.toast.conversation_id == conversation_id:
+            self.toast.timer.stop()
+            self.toast.hide()
+        if self._last_conversation_id != conversation_id:
+            return
+        self._last_conversation_id = 0
+        for widget in QApplication.topLevelWidgets():
+            if widget.metaObject().className() == "QBalloonTip" and widget.isVisible():
+                widget.hide()
+        log.info("notification withdrawn %d", conversation_id)
+
+    def hint_still_running(self) -> bool:
+        """The window went to the tray: say once (per computer) that Inbox keeps running."""
+        if self.tray is None or _as_bool(self.settings.value(TRAY_HINT_KEY, False)):
+            return False
+        self.settings.setValue(TRAY_HINT_KEY, True)
+        self.settings.sync()
+        self.tray.showMessage(S.TRAY_HINT_TITLE, S.TRAY_HINT, badge_icon(self._base_icon, 0))
+        log.info("tray hint shown")
         return True
 
     def _play(self) -> None:

@@ -25,6 +25,9 @@ class Theme:
     raised: str
     text: str
     muted: str
+    # Secondary text that must still read (timestamps, placeholders, disabled labels): >= 4.5:1.
+    hint: str
+    # Icons and scrollbar handles only, never text.
     faint: str
     border: str
     accent: str
@@ -41,6 +44,7 @@ class Theme:
     hover: str
     badge: str
     danger: str
+    on_danger: str
     danger_soft: str
     warning_bg: str
     warning_text: str
@@ -62,8 +66,9 @@ LIGHT = Theme(
     surface="#f4f5f8",
     raised="#ffffff",
     text="#1b2130",
-    muted="#687084",
-    faint="#9aa1b1",
+    muted="#596174",
+    hint="#636b7e",
+    faint="#7e8698",
     border="#e2e5eb",
     accent="#2f5bc0",
     accent_hover="#264ea9",
@@ -79,11 +84,12 @@ LIGHT = Theme(
     hover="#f3f5fa",
     badge="#2f5bc0",
     danger="#c2362b",
+    on_danger="#ffffff",
     danger_soft="#fdecea",
     warning_bg="#fff5dc",
     warning_text="#6d4e00",
-    success="#1f8a55",
-    online="#1f8a55",
+    success="#1b794a",
+    online="#1b794a",
 )
 
 DARK = Theme(
@@ -94,10 +100,11 @@ DARK = Theme(
     raised="#22262e",
     text="#e7e9ef",
     muted="#9aa2b2",
-    faint="#6c7384",
+    hint="#939cad",
+    faint="#767d8f",
     border="#2d323c",
-    accent="#6f94ff",
-    accent_hover="#86a6ff",
+    accent="#789bff",
+    accent_hover="#8eacff",
     on_accent="#0d1424",
     bubble_out="#3a61c6",
     on_bubble_out="#ffffff",
@@ -108,14 +115,38 @@ DARK = Theme(
     scheduled="#1f2a44",
     selection="#27324d",
     hover="#232731",
-    badge="#6f94ff",
+    badge="#789bff",
     danger="#ff6f61",
+    on_danger="#1b0d0c",
     danger_soft="#3a2224",
     warning_bg="#3a3120",
     warning_text="#f2cd7c",
     success="#4cc38a",
     online="#4cc38a",
 )
+
+# Every text colour and the backgrounds it is painted on (style.qss, the list and bubble
+# delegates, the dialogs). tests/ui/test_contrast.py holds each pair to WCAG AA (4.5:1) in both
+# palettes and samples the rendered pixels too.
+_PLAIN = ("window", "sidebar", "surface", "raised", "selection", "hover")
+TEXT_ON: dict[str, tuple[str, ...]] = {
+    "text": (*_PLAIN, "scheduled", "bubble_in", "warning_bg", "danger_soft"),
+    "on_bubble_in": ("bubble_in",),
+    "on_bubble_out": ("bubble_out",),
+    "muted": (*_PLAIN, "scheduled", "bubble_in", "warning_bg", "danger_soft"),
+    "hint": _PLAIN,
+    "accent": (*_PLAIN, "scheduled", "warning_bg"),
+    "danger": (*_PLAIN, "danger_soft"),
+    "warning_text": ("warning_bg", "selection"),
+    "on_accent": ("accent", "accent_hover", "badge"),
+    "on_danger": ("danger",),
+}
+# Focus rings and meaningful icons: WCAG 1.4.11 asks 3:1 against what they sit on.
+RING_ON: dict[str, tuple[str, ...]] = {
+    "accent": (*_PLAIN, "scheduled", "bubble_in", "warning_bg"),
+    "text": ("raised",),  # the send button's ring, around the accent fill
+    "faint": ("sidebar", "raised", "selection", "hover"),
+}
 
 _current: Theme = LIGHT
 
@@ -227,7 +258,7 @@ def apply(app: QApplication, dark: bool | None = None) -> Theme:
         QPalette.ColorRole.HighlightedText: t.on_accent,
         QPalette.ColorRole.ToolTipBase: t.raised,
         QPalette.ColorRole.ToolTipText: t.text,
-        QPalette.ColorRole.PlaceholderText: t.faint,
+        QPalette.ColorRole.PlaceholderText: t.hint,
         QPalette.ColorRole.Link: t.accent,
         QPalette.ColorRole.Mid: t.border,
         QPalette.ColorRole.Midlight: t.border,
@@ -235,7 +266,7 @@ def apply(app: QApplication, dark: bool | None = None) -> Theme:
     for role, value in roles.items():
         palette.setColor(role, QColor(value))
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
-        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(t.faint))
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(t.hint))
     app.setPalette(palette)
     app.setStyleSheet(stylesheet(t))
     _icon.cache_clear()

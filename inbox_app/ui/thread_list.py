@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
     QRect,
@@ -57,6 +58,7 @@ class ThreadListModel(QAbstractListModel):
     MutedRole = Qt.ItemDataRole.UserRole + 5
     MatterRole = Qt.ItemDataRole.UserRole + 6
     TimeRole = Qt.ItemDataRole.UserRole + 7
+    FailedRole = Qt.ItemDataRole.UserRole + 8
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -88,11 +90,17 @@ class ThreadListModel(QAbstractListModel):
             return c.matter
         if role == self.TimeRole:
             return c.last_message_at
+        if role == self.FailedRole:
+            return c.has_failed
         if role == Qt.ItemDataRole.ToolTipRole:
             return format_display(c.phone)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             unread = f", {c.unread_count} unread" if c.unread_count else ""
-            return f"{display_name(c)}{unread}: {c.last_message}"
+            failed = f", {strings.LIST_FAILED}" if c.has_failed else ""
+            team = f", {strings.LIST_MENTIONED}" if c.mentioned else ""
+            if c.assignee:
+                team += ", " + strings.LIST_ASSIGNEE_TIP.format(name=c.assignee)
+            return f"{display_name(c)}{unread}{failed}{team}: {c.last_message}"
         return None
 
     # --- ours --------------------------------------------------------------------------------
@@ -103,6 +111,20 @@ class ThreadListModel(QAbstractListModel):
         self._rows = sorted(conversations, key=_sort_key)
         self._reindex()
         self.endResetModel()
+
+    def extend(self, conversations: list[ConversationOut]) -> None:
+        """The list's next page: new rows go at the end, known ones are updated in place."""
+        new = [c for c in conversations if c.id not in self._row_of]
+        for c in conversations:
+            if c.id in self._row_of:
+                self.upsert(c)
+        if not new:
+            return
+        start = len(self._rows)
+        self.beginInsertRows(QModelIndex(), start, start + len(new) - 1)
+        self._rows.extend(new)
+        self._reindex()
+        self.endInsertRows()
 
     def conversations(self) -> list[ConversationOut]:
         return list(self._rows)
@@ -161,7 +183,8 @@ def _sort_key(c: ConversationOut) -> tuple[float, int]:
     return (-stamp, -c.id)
 
 
-_AVATAR_COLORS = ["#3f6fd8", "#1f8a72", "#b5582d", "#7a4fc1", "#c0466b", "#2f7fa8", "#8a6d1f"]
+# White initials read on each at 4.5:1 or more (tests/ui/test_contrast.py).
+_AVATAR_COLORS = ["#3f6fd8", "#1d836c", "#b5582d", "#7a4fc1", "#c0466b", "#2e7ca4", "#8a6d1f"]
 
 
 def avatar_color(key: str) -> QColor:
@@ -176,6 +199,55 @@ def initials(name: str) -> str:
     if len(words) == 1:
         return words[0][:1].upper()
     return (words[0][:1] + words[-1][:1]).upper()
+
+
+def paint_focus_ring(painter: QPainter, rect: QRectF, radius: float) -> None:
+    """The keyboard-focus ring the stylesheet draws on controls, for a painted row or bubble."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setOpacity(1.0)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.setPen(QPen(theme.current().color("accent"), 2))
+    painter.drawRoundedRect(rect, radius, radius)
+    painter.restore()
+
+
+def shows_focus_ring(option: QStyleOptionViewItem) -> bool:
+    """The row is current in a view that has the focus, and the focus came from the keyboard."""
+    return bool(option.state & QStyle.StateFlag.State_HasFocus) and getattr(
+        option.widget, "keyboard_focus", True
+    )
+
+
+class KeyboardFocusRing:
+    """Mixin for a QListView: `keyboard_focus` is True while the focus came by keyboard.
+
+    A click shows the row as selected; a ring on top of it would only add noise (the web's
+    :focus-visible). Tab, Shift+Tab, shortcuts and arrow keys bring the ring back.
+    """
+
+    keyboard_focus = False
+
+    def focusInEvent(self, event) -> None:
+        reason = event.reason()
+        if reason == Qt.FocusReason.MouseFocusReason:
+            self.keyboard_focus = False
+        elif reason not in (
+            Qt.FocusReason.PopupFocusReason,
+            Qt.FocusReason.ActiveWindowFocusReason,
+        ):
+            self.keyboard_focus = True
+        super().focusInEvent(event)
+
+    def mousePressEvent(self, event) -> None:
+        self.keyboard_focus = False
+        super().mousePressEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        if not self.keyboard_focus:
+            self.keyboard_focus = True
+            self.viewport().update()
+        super().keyPressEvent(event)
 
 
 class ThreadDelegate(QStyledItemDelegate):
@@ -249,7 +321,7 @@ class ThreadDelegate(QStyledItemDelegate):
         name_fm = QFontMetrics(name_font)
         line1 = QRect(left, top, right - left, name_fm.height())
         painter.setFont(small)
-        painter.setPen(t.color("accent") if unread else t.color("faint"))
+        painter.setPen(t.color("accent") if unread else t.color("hint"))
         painter.drawText(line1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, when)
         name_right = right - time_width - 8
         if c.muted:
@@ -264,11 +336,14 @@ class ThreadDelegate(QStyledItemDelegate):
             name_fm.elidedText(name, Qt.TextElideMode.ElideRight, max(0, name_right - left)),
         )
 
-        # Second line: matter (or the number when a name is shown)
+        # Second line: matter (or the number when a name is shown) … the assignee's initials
         y = line1.bottom() + 2
+        line2_right = right
+        if c.assignee_id is not None:
+            line2_right = paint_assignee(painter, small, c.assignee or "", right, y, small_fm)
         painter.setFont(small)
         painter.setPen(t.color("accent") if c.matter else t.color("muted"))
-        line2 = QRect(left, y, right - left, small_fm.height())
+        line2 = QRect(left, y, line2_right - left, small_fm.height())
         painter.drawText(
             line2,
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -296,10 +371,30 @@ class ThreadDelegate(QStyledItemDelegate):
             painter.setPen(QPen(t.color("on_accent")))
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, count)
             preview_right -= bw + 8
+        if c.mentioned:
+            preview_right = paint_mention_chip(painter, small, preview_right, y, pfm.height())
         preview = " ".join(c.last_message.split())
+        preview_left = left
+        if c.has_failed:
+            # The latest text did not go out: say so before the preview, in the danger colour.
+            ratio = painter.device().devicePixelRatioF()
+            alert = theme.pixmap("alert", 14, t.danger, ratio)
+            painter.drawPixmap(left, y + (pfm.height() - 14) // 2, alert)
+            flag_font = QFont(preview_font)
+            flag_font.setWeight(QFont.Weight.DemiBold)
+            painter.setFont(flag_font)
+            painter.setPen(t.color("danger"))
+            flag = strings.LIST_FAILED
+            flag_w = QFontMetrics(flag_font).horizontalAdvance(flag)
+            painter.drawText(
+                QRect(left + 18, y, flag_w + 2, pfm.height()),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                flag,
+            )
+            preview_left = left + 18 + flag_w + 8
         painter.setFont(preview_font)
         painter.setPen(t.color("text") if unread else t.color("muted"))
-        line3 = QRect(left, y, max(0, preview_right - left), pfm.height())
+        line3 = QRect(preview_left, y, max(0, preview_right - preview_left), pfm.height())
         painter.drawText(
             line3,
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -309,10 +404,46 @@ class ThreadDelegate(QStyledItemDelegate):
         # Hairline between rows
         painter.setPen(QPen(t.color("border"), 1))
         painter.drawLine(left, rect.bottom(), rect.right(), rect.bottom())
+        if shows_focus_ring(option):
+            paint_focus_ring(painter, QRectF(rect).adjusted(2, 2, -2, -2), 8)
         painter.restore()
 
 
-class ThreadListView(QListView):
+def paint_assignee(painter: QPainter, font: QFont, name: str, right: int, y: int, fm) -> int:
+    """The assignee's initials in a small ring at the end of the row's second line."""
+    t = theme.current()
+    size = max(18, fm.height() + 2)
+    ring = QRectF(right - size, y + (fm.height() - size) / 2, size, size)
+    painter.setPen(QPen(t.color("accent"), 1.2))
+    painter.setBrush(t.color("selection"))
+    painter.drawEllipse(ring)
+    tiny = QFont(font)
+    tiny.setPointSizeF(font.pointSizeF() * 0.82)
+    tiny.setWeight(QFont.Weight.Bold)
+    painter.setFont(tiny)
+    painter.setPen(t.color("accent"))
+    painter.drawText(ring, Qt.AlignmentFlag.AlignCenter, initials(name) if name else "?")
+    return int(ring.left()) - 6
+
+
+def paint_mention_chip(painter: QPainter, font: QFont, right: int, y: int, line_h: int) -> int:
+    """The "@ you" chip of a thread whose note mentions me; returns the space left of it."""
+    t = theme.current()
+    chip_font = QFont(font)
+    chip_font.setWeight(QFont.Weight.Bold)
+    fm = QFontMetrics(chip_font)
+    width = fm.horizontalAdvance(strings.LIST_MENTIONED) + 14
+    chip = QRectF(right - width, y + (line_h - 20) / 2, width, 20)
+    painter.setPen(QPen(t.color("warning_text"), 1))
+    painter.setBrush(t.color("warning_bg"))
+    painter.drawRoundedRect(chip, 10, 10)
+    painter.setFont(chip_font)
+    painter.setPen(t.color("warning_text"))
+    painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, strings.LIST_MENTIONED)
+    return int(chip.left()) - 8
+
+
+class ThreadListView(KeyboardFocusRing, QListView):
     """The list widget; uniform row heights keep thousands of threads cheap to lay out."""
 
     def __init__(self, parent=None) -> None:
@@ -325,3 +456,16 @@ class ThreadListView(QListView):
         self.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self.setItemDelegate(ThreadDelegate(self))
         self.setFrameShape(QListView.Shape.NoFrame)
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        # Tabbing in, Qt makes the first row current without selecting it; that row's thread
+        # opens, so it should look selected like one opened any other way. Only for Tab: focus
+        # handed back by a closing dialog or a closed thread must not open (and read) a row.
+        current = self.currentIndex()
+        deliberate = event.reason() in (
+            Qt.FocusReason.TabFocusReason,
+            Qt.FocusReason.BacktabFocusReason,
+        )
+        if deliberate and current.isValid() and not self.selectionModel().isSelected(current):
+            self.selectionModel().select(current, QItemSelectionModel.SelectionFlag.ClearAndSelect)

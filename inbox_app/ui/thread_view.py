@@ -22,11 +22,22 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QKeySequence,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import QListView, QStyledItemDelegate, QStyleOptionViewItem
 
 from inbox_app.models.schemas import MediaOut, MessageOut
 from inbox_app.ui import strings, theme
+from inbox_app.ui.inbox.internal_lines import internal_layout, is_internal, paint_internal
+from inbox_app.ui.thread_list import KeyboardFocusRing, paint_focus_ring, shows_focus_ring
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -70,13 +81,24 @@ class MessageListModel(QAbstractListModel):
     MessageRole = Qt.ItemDataRole.UserRole + 1
     DayHeaderRole = Qt.ItemDataRole.UserRole + 2
     IdRole = Qt.ItemDataRole.UserRole + 3
+    # True for the message a search hit or find-in-thread points at.
+    HighlightRole = Qt.ItemDataRole.UserRole + 4
 
     thumbnail_wanted = Signal(int)
+    # A kept record of a blocked number: no Retry / Edit / Cancel links under its bubbles.
+    read_only = False
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.conversation_id: int | None = None
+        # The recipient's IANA zone (ConversationOut.time_zone), for "moved to 8:00 AM Eastern".
+        self.recipient_zone: str | None = None
         self.has_more = False
+        # Newer messages exist beyond the last row (a thread opened at a hit or a date).
+        self.has_more_after = False
+        self.highlight_id: int | None = None
+        # The signed-in user: their own notes show an Edit link for 15 minutes.
+        self.my_user_id: int | None = None
         self._messages: list[MessageOut] = []
         self._ids: list[int] = []
         self._first = 0
@@ -113,11 +135,21 @@ class MessageListModel(QAbstractListModel):
             return m.id
         if role == self.DayHeaderRole:
             return self._shows_day(index.row())
+        if role == self.HighlightRole:
+            return m.id == self.highlight_id
         if role == Qt.ItemDataRole.DisplayRole:
             return m.body
+        if role == Qt.ItemDataRole.AccessibleTextRole and is_internal(m):
+            if m.origin == "system":
+                return m.body
+            return f"{strings.NOTE_LABEL}, {m.sent_by or strings.NOTE_SOMEONE}: {m.body}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
             who = strings.YOU if m.direction == "outbound" else ""
-            return f"{who} {m.body} {strings.STATUS.get(m.status, m.status)}".strip()
+            if m.origin == "auto":
+                who = f"{strings.AUTOMATIC_REPLY}:"
+            said = f"{who} {m.body} {strings.STATUS.get(m.status, m.status)}".strip()
+            note = quiet_hours_note(m, self.recipient_zone)
+            return f"{said}. {note}" if note else said
         return None
 
     def _shows_day(self, row: int) -> bool:
@@ -131,15 +163,24 @@ class MessageListModel(QAbstractListModel):
 
     # --- loading ------------------------------------------------------------------------------
 
-    def set_thread(self, conversation_id: int, messages: list[MessageOut], has_more: bool) -> None:
-        """Show a thread: its newest page (or all we have; only the newest WINDOW are laid out)."""
+    def set_thread(
+        self,
+        conversation_id: int,
+        messages: list[MessageOut],
+        has_more: bool,
+        has_more_after: bool = False,
+    ) -> None:
+        """Show a thread: its newest page (or all we have; only the newest WINDOW are laid out),
+        or with `has_more_after` a page from its middle (all of it laid out)."""
         self.beginResetModel()
         self.conversation_id = conversation_id
         self._messages = sorted(messages, key=lambda m: m.id)
         self._ids = [m.id for m in self._messages]
-        self._first = max(0, len(self._messages) - WINDOW)
+        self._first = 0 if has_more_after else max(0, len(self._messages) - WINDOW)
         self._pending = []
         self.has_more = has_more
+        self.has_more_after = has_more_after
+        self.highlight_id = None
         self.size_cache.clear()
         self.endResetModel()
 
@@ -148,7 +189,8 @@ class MessageListModel(QAbstractListModel):
         self.conversation_id = None
         self._messages, self._ids, self._pending = [], [], []
         self._first = 0
-        self.has_more = False
+        self.has_more = self.has_more_after = False
+        self.highlight_id = None
         self.endResetModel()
 
     def hidden_older(self) -> int:
@@ -193,6 +235,39 @@ class MessageListModel(QAbstractListModel):
         self._header_maybe_changed(len(older))
         return len(older)
 
+    def newest_id(self) -> int | None:
+        return self._ids[-1] if self._ids else None
+
+    def append_page(self, messages: list[MessageOut], has_more_after: bool) -> int:
+        """Newer messages fetched from the server (a thread opened in its middle), at the end."""
+        self.has_more_after = has_more_after
+        newer = sorted(
+            (
+                m
+                for m in messages
+                if m.conversation_id == self.conversation_id
+                and (not self._ids or m.id > self._ids[-1])
+            ),
+            key=lambda m: m.id,
+        )
+        if not newer:
+            return 0
+        start = len(self._messages) - self._first
+        self.beginInsertRows(QModelIndex(), start, start + len(newer) - 1)
+        self._messages.extend(newer)
+        self._ids.extend(m.id for m in newer)
+        self.endInsertRows()
+        return len(newer)
+
+    def set_highlight(self, message_id: int | None) -> None:
+        """Mark one message (a search hit); None clears the mark."""
+        old, self.highlight_id = self.highlight_id, message_id
+        for changed in (old, message_id):
+            row = self.row_of(changed) if changed is not None else -1
+            if row >= 0:
+                index = self.index(row)
+                self.dataChanged.emit(index, index, [self.HighlightRole])
+
     def _header_maybe_changed(self, row: int) -> None:
         # The old first row may lose its day header now that older rows sit above it.
         if row < self.rowCount():
@@ -209,6 +284,9 @@ class MessageListModel(QAbstractListModel):
             if pos >= self._first:
                 index = self.index(pos - self._first)
                 self.dataChanged.emit(index, index)
+            return
+        if pos == len(self._ids) and self.has_more_after:
+            # Newer than a page from the middle: it comes with the newer pages.
             return
         if pos < self._first:
             # Older than what is shown: keep it loaded, it appears when scrolled to.
@@ -320,6 +398,9 @@ class BubbleLayout:
     text: QRect
     thumbs: list[tuple[QRect, MediaOut]] = field(default_factory=list)
     meta: QRect = field(default_factory=QRect)
+    # Why the server moved a scheduled text (quiet hours), wrapped under the status line.
+    note: QRect | None = None
+    note_text: str = ""
     # The links after the status line: (rect, kind, label), e.g. "edit" and "cancel".
     actions: list[tuple[QRect, str, str]] = field(default_factory=list)
     height: int = 0
@@ -374,6 +455,15 @@ def _tile_offsets(media: list[MediaOut]) -> list[tuple[QRect, MediaOut]]:
     ]
 
 
+def quiet_hours_note(m: MessageOut, zone: str | None) -> str:
+    """ "Moved to 8:00 AM Eastern: the client's quiet hours end then", while it waits."""
+    if m.status != "scheduled" or m.send_at_reason != "quiet_hours" or m.send_at is None:
+        return ""
+    from inbox_app.ui.times import moved_note
+
+    return moved_note(m.requested_send_at, m.send_at, zone)
+
+
 def meta_text(m: MessageOut) -> tuple[str, list[tuple[str, str]]]:
     """Text under a bubble, and the action links it offers: [(label, kind), …]."""
     t = message_time(m).strftime("%-I:%M %p")
@@ -383,6 +473,8 @@ def meta_text(m: MessageOut) -> tuple[str, list[tuple[str, str]]]:
             parts.append(m.sent_by)
         if m.origin == "flow":
             parts.append(strings.REMINDER)
+        elif m.origin == "auto":
+            parts.append(strings.AUTOMATIC_REPLY)
         if m.status == "scheduled" and m.send_at:
             parts.append(
                 strings.SCHEDULED_FOR.format(
@@ -413,7 +505,16 @@ def meta_text(m: MessageOut) -> tuple[str, list[tuple[str, str]]]:
 
 
 def compute_layout(
-    m: MessageOut, width: int, base: QFont, show_header: bool, top: int = 0, left: int = 0
+    m: MessageOut,
+    width: int,
+    base: QFont,
+    show_header: bool,
+    top: int = 0,
+    left: int = 0,
+    *,
+    actions: bool = True,
+    zone: str | None = None,
+    me: int | None = None,
 ) -> BubbleLayout:
     body_font, meta_font, _ = _fonts(base)
     fm = QFontMetrics(body_font)
@@ -424,6 +525,8 @@ def compute_layout(
         header = QRect(left, y, width, HEADER_H)
         y += HEADER_H
     y += GAP_Y
+    if is_internal(m):
+        return internal_layout(m, width, base, header, y, top, left, me, actions)
     max_bubble = max(120, min(560, int(width * 0.68)))
     max_text = max_bubble - 2 * PAD_X
     text_size = QSize(0, 0)
@@ -440,6 +543,8 @@ def compute_layout(
     grid_h = max((r.bottom() + 1 for r, _ in tiles), default=0)
     content_w = max(text_size.width(), grid_w)
     meta, links = meta_text(m)
+    if not actions:
+        links = []
     bubble_w = max(content_w + 2 * PAD_X, 48)
     thumbs_h = grid_h + (6 if tiles and m.body else 0)
     bubble_h = PAD_Y * 2 + thumbs_h + text_size.height()
@@ -461,21 +566,55 @@ def compute_layout(
     total_w = meta_w + sum(10 + w for w in link_ws)
     mx = left + width - MARGIN_X - total_w if outgoing else left + MARGIN_X + 4
     meta_rect = QRect(mx, y, meta_w, META_H)
-    actions = []
+    link_rects = []
     ax = meta_rect.right() + 1
     for (label, kind), w in zip(links, link_ws, strict=True):
         rect = QRect(ax + 10, y, w, META_H)
-        actions.append((rect, kind, label))
+        link_rects.append((rect, kind, label))
         ax = rect.right() + 1
-    y += META_H + GAP_Y
+    y += META_H
+    note_text = quiet_hours_note(m, zone)
+    note = None
+    if note_text:
+        note_w = max(120, min(width - 2 * MARGIN_X, max_bubble + 80))
+        r = mfm.boundingRect(
+            QRect(0, 0, note_w, 10_000),
+            int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft),
+            note_text,
+        )
+        nw = min(note_w, r.width() + 2)
+        nx = left + width - MARGIN_X - nw if outgoing else left + MARGIN_X + 4
+        note = QRect(nx, y, nw, r.height())
+        y += r.height() + 2
+    y += GAP_Y
     return BubbleLayout(
         header=header,
         bubble=bubble,
         text=text,
         thumbs=thumbs,
         meta=meta_rect,
-        actions=actions,
+        note=note,
+        note_text=note_text,
+        actions=link_rects,
         height=y - top,
+    )
+
+
+def layout_of(
+    m: MessageOut, index: _Index, width: int, base: QFont, top: int = 0, left: int = 0
+) -> BubbleLayout:
+    """The bubble layout of row `index`, with its model's read-only flag and recipient zone."""
+    model = index.model()
+    return compute_layout(
+        m,
+        width,
+        base,
+        bool(index.data(MessageListModel.DayHeaderRole)),
+        top,
+        left,
+        actions=not getattr(model, "read_only", False),
+        zone=getattr(model, "recipient_zone", None),
+        me=getattr(model, "my_user_id", None),
     )
 
 
@@ -490,10 +629,11 @@ class MessageDelegate(QStyledItemDelegate):
         header = bool(index.data(MessageListModel.DayHeaderRole))
         model = index.model()
         cache = getattr(model, "size_cache", None)
-        key = (m.id, m.status, m.body, m.error, width, header)
+        zone = getattr(model, "recipient_zone", None)
+        key = (m.id, m.status, m.body, m.error, m.send_at, m.send_at_reason, zone, width, header)
         if cache is not None and key in cache:
             return QSize(width, cache[key])
-        height = compute_layout(m, width, option.font, header).height
+        height = layout_of(m, index, width, option.font).height
         if cache is not None:
             cache[key] = height
         return QSize(width, height)
@@ -504,8 +644,7 @@ class MessageDelegate(QStyledItemDelegate):
             return
         t = theme.current()
         rect = option.rect
-        header = bool(index.data(MessageListModel.DayHeaderRole))
-        lay = compute_layout(m, rect.width(), option.font, header, rect.top(), rect.left())
+        lay = layout_of(m, index, rect.width(), option.font, rect.top(), rect.left())
         body_font, meta_font, header_font = _fonts(option.font)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -523,14 +662,24 @@ class MessageDelegate(QStyledItemDelegate):
             painter.setPen(t.color("muted"))
             painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, label)
 
+        if is_internal(m):
+            overlay = getattr(self.parent(), "bubble_text", None)
+            covered = overlay is not None and overlay.isVisible() and overlay.message_id == m.id
+            paint_internal(painter, m, lay, option.font, covered)
+            if shows_focus_ring(option):
+                paint_focus_ring(painter, QRectF(lay.bubble).adjusted(-3, -3, 3, 3), 12)
+            painter.restore()
+            return
+
         outgoing = m.direction == "outbound"
-        faded = m.status in ("canceled",)
-        if faded:
-            painter.setOpacity(0.55)
         path = QPainterPath()
         path.addRoundedRect(QRectF(lay.bubble), RADIUS, RADIUS)
         failed = m.status in ("failed", "undelivered")
-        if outgoing and m.status in ("scheduled", PENDING, "held"):
+        if m.status == "canceled":
+            # Quieter colours, not opacity: faded text would fall under 4.5:1.
+            fill, text_color = t.color("hover"), t.color("muted")
+            border = QPen(t.color("border"), 1.2, Qt.PenStyle.DashLine)
+        elif outgoing and m.status in ("scheduled", PENDING, "held"):
             fill, text_color = t.color("scheduled"), t.color("text")
             border = QPen(t.color("accent"), 1.2, Qt.PenStyle.DashLine)
         elif outgoing:
@@ -542,6 +691,13 @@ class MessageDelegate(QStyledItemDelegate):
         painter.setBrush(fill)
         painter.setPen(border)
         painter.drawPath(path)
+        if index.data(MessageListModel.HighlightRole):
+            # A search hit: a ring around the bubble, outside it so the text keeps its contrast.
+            ring = QPainterPath()
+            ring.addRoundedRect(QRectF(lay.bubble).adjusted(-3, -3, 3, 3), RADIUS + 3, RADIUS + 3)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(QPen(t.color("accent"), 2.5))
+            painter.drawPath(ring)
 
         model = index.model()
         for thumb_rect, media in lay.thumbs:
@@ -561,20 +717,28 @@ class MessageDelegate(QStyledItemDelegate):
                 scaled.setDevicePixelRatio(painter.device().devicePixelRatioF())
                 painter.drawPixmap(thumb_rect.topLeft(), scaled)
             else:
-                painter.fillRect(thumb_rect, QColor(t.border))
+                painter.fillRect(thumb_rect, QColor(t.hover))
                 icon = theme.pixmap("image", 28, t.faint, painter.device().devicePixelRatioF())
                 painter.drawPixmap(thumb_rect.center() - QPoint(14, 14), icon)
-                if media.status == "rejected":
+                if media.status in ("rejected", "pending"):
+                    # Pending: the server is still fetching it from the carrier.
+                    caption = (
+                        strings.MEDIA_LOADING
+                        if media.status == "pending"
+                        else media.reject_reason or ""
+                    )
                     painter.setFont(meta_font)
                     painter.setPen(t.color("muted"))
                     painter.drawText(
                         thumb_rect.adjusted(6, 0, -6, -6),
                         Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextWordWrap,
-                        media.reject_reason or "",
+                        caption,
                     )
             painter.restore()
 
-        if m.body:
+        overlay = getattr(self.parent(), "bubble_text", None)
+        covered = overlay is not None and overlay.isVisible() and overlay.message_id == m.id
+        if m.body and not covered:  # else BubbleText shows (and selects) the same words
             painter.setFont(body_font)
             painter.setPen(text_color)
             painter.drawText(
@@ -583,7 +747,7 @@ class MessageDelegate(QStyledItemDelegate):
 
         meta, _links = meta_text(m)
         painter.setFont(meta_font)
-        painter.setPen(t.color("danger") if failed else t.color("faint"))
+        painter.setPen(t.color("danger") if failed else t.color("hint"))
         painter.drawText(lay.meta, Qt.AlignmentFlag.AlignVCenter, meta)
         if lay.actions:
             link_font = QFont(meta_font)
@@ -592,6 +756,13 @@ class MessageDelegate(QStyledItemDelegate):
             painter.setPen(t.color("accent"))
             for rect, _kind, label in lay.actions:
                 painter.drawText(rect, Qt.AlignmentFlag.AlignVCenter, label)
+        if lay.note is not None:
+            painter.setFont(meta_font)
+            painter.setPen(t.color("muted"))
+            align = Qt.AlignmentFlag.AlignRight if outgoing else Qt.AlignmentFlag.AlignLeft
+            painter.drawText(lay.note, int(Qt.TextFlag.TextWordWrap) | int(align), lay.note_text)
+        if shows_focus_ring(option):
+            paint_focus_ring(painter, QRectF(lay.bubble).adjusted(-3, -3, 3, 3), RADIUS + 3)
         painter.restore()
 
     def hit(self, option: QStyleOptionViewItem, index: _Index, pos: QPoint):
@@ -599,9 +770,8 @@ class MessageDelegate(QStyledItemDelegate):
         m: MessageOut | None = index.data(MessageListModel.MessageRole)
         if m is None:
             return None
-        header = bool(index.data(MessageListModel.DayHeaderRole))
         rect = option.rect
-        lay = compute_layout(m, rect.width(), option.font, header, rect.top(), rect.left())
+        lay = layout_of(m, index, rect.width(), option.font, rect.top(), rect.left())
         for thumb_rect, media in lay.thumbs:
             if thumb_rect.contains(pos):
                 return ("media", media)
@@ -611,18 +781,26 @@ class MessageDelegate(QStyledItemDelegate):
         return None
 
 
-class MessageView(QListView):
+class MessageView(KeyboardFocusRing, QListView):
     """The thread: bubbles painted by MessageDelegate; scrolling to the top asks for older.
+
+    A bubble's text is selectable through `BubbleText` laid over it (see ui/bubble_text.py);
+    right-click opens the message's menu (Copy, Retry, Edit / Cancel, Save image).
 
     Signals:
       older_wanted(): the user reached the top; reveal or fetch older messages.
+      newer_wanted(): the user reached the bottom of a page from the thread's middle.
       media_clicked(int media_id): a thumbnail was clicked.
-      action_clicked(str kind, MessageOut): "retry", "edit", "cancel" or "discard" under a bubble.
+      action_clicked(str kind, MessageOut): "retry", "edit", "cancel" or "discard" under a bubble
+        or from the message's menu.
+      save_image_requested(MediaOut): "Save image…" from the message's menu.
     """
 
     older_wanted = Signal()
+    newer_wanted = Signal()
     media_clicked = Signal(int)
     action_clicked = Signal(str, object)
+    save_image_requested = Signal(object)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -631,7 +809,8 @@ class MessageView(QListView):
         self.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSelectionMode(QListView.SelectionMode.NoSelection)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # Tab reaches the thread; Up/Down then walk the bubbles, a ring marks the current one.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setFrameShape(QListView.Shape.NoFrame)
         self.setMouseTracking(True)
@@ -642,6 +821,13 @@ class MessageView(QListView):
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_range)
         bar.valueChanged.connect(self._on_scroll)
+        from inbox_app.ui.bubble_text import BubbleText
+
+        self.bubble_text = BubbleText(self.viewport())
+        self.bubble_text.menu_requested.connect(self._text_menu)
+        self.bubble_text.released.connect(self.viewport().update)
+        self.menu = None
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)
 
     def setModel(self, model) -> None:
         super().setModel(model)
@@ -649,6 +835,131 @@ class MessageView(QListView):
         model.rowsAboutToBeInserted.connect(self._before_insert)
         # Day headers and thumbnails change row heights: lay out again.
         model.dataChanged.connect(lambda *_: self.scheduleDelayedItemsLayout())
+        model.modelReset.connect(self.bubble_text.release)
+        model.rowsRemoved.connect(lambda *_: self._keep_text_over_bubble())
+
+    # --- selectable text and the message menu ------------------------------------------------
+
+    def _layout_at(self, index):
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        option.rect = self.visualRect(index)
+        m = index.data(MessageListModel.MessageRole)
+        if m is None:
+            return None, None, option
+        rect = option.rect
+        return m, layout_of(m, index, rect.width(), option.font, rect.top(), rect.left()), option
+
+    def _cover_text(self, index) -> bool:
+        """Lay the selectable text over row `index`'s bubble; False when it has no text."""
+        m, lay, option = self._layout_at(index)
+        if m is None or not m.body or lay is None or lay.text.isEmpty():
+            return False
+        body_font, _meta, _header = _fonts(option.font)
+        plain = m.status in ("scheduled", PENDING, "held")
+        moved = self.bubble_text.message_id != m.id
+        self.bubble_text.cover(index, m, lay.text, body_font, m.direction == "outbound", plain)
+        if moved:
+            self.viewport().update()
+        return True
+
+    def _hover_text(self, pos: QPoint) -> None:
+        if self.bubble_text.has_selection() or self.bubble_text.hasFocus():
+            return  # keep the user's selection until they click elsewhere
+        index = self.indexAt(pos)
+        if index.isValid():
+            m, lay, _option = self._layout_at(index)
+            if m is not None and m.body and lay.text.contains(pos):
+                self._cover_text(index)
+                return
+        self.bubble_text.release()
+
+    def _keep_text_over_bubble(self) -> None:
+        """After a scroll or a change of rows: follow the bubble, or step aside."""
+        text = getattr(self, "bubble_text", None)  # None while __init__ sets the view up
+        if text is None or not text.isVisible():
+            return
+        index = text.index
+        if not index.isValid() or not self._cover_text(self.model().index(index.row(), 0)):
+            text.release()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        self._keep_text_over_bubble()
+
+    def updateGeometries(self) -> None:
+        super().updateGeometries()
+        self._keep_text_over_bubble()
+
+    def selected_text(self) -> str:
+        """The text selected in a bubble, if any."""
+        return self.bubble_text.selectedText() if self.bubble_text.has_selection() else ""
+
+    def message_at(self, pos: QPoint) -> MessageOut | None:
+        index = self.indexAt(pos)
+        return index.data(MessageListModel.MessageRole) if index.isValid() else None
+
+    def menu_for(self, pos: QPoint):
+        """The context menu of the message at viewport `pos`, or None."""
+        from inbox_app.ui.bubble_text import message_menu
+
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return None
+        m, lay, _option = self._layout_at(index)
+        if m is None:
+            return None
+        media_under = next((media for rect, media in lay.thumbs if rect.contains(pos)), None)
+        if media_under is not None and media_under.status != "stored":
+            media_under = None
+        selected = ""
+        if self.bubble_text.has_selection() and self.bubble_text.message_id == m.id:
+            selected = self.bubble_text.selectedText()
+        if is_internal(m):
+            links = [(label, kind) for _rect, kind, label in lay.actions]
+        else:
+            links = [] if getattr(self.model(), "read_only", False) else meta_text(m)[1]
+        return message_menu(
+            self,
+            m,
+            selected_text=selected,
+            links=links,
+            media_under=media_under,
+            on_action=self.action_clicked.emit,
+            on_save=self.save_image_requested.emit,
+        )
+
+    def contextMenuEvent(self, event) -> None:
+        pos = event.pos()
+        if event.reason() == event.Reason.Keyboard and self.currentIndex().isValid():
+            # The Menu key or Shift+F10 on the focused bubble: its menu, at the bubble.
+            _m, lay, _option = self._layout_at(self.currentIndex())
+            if lay is not None:
+                pos = lay.bubble.center()
+        self._show_menu(pos, self.viewport().mapToGlobal(pos))
+
+    def _text_menu(self, global_pos: QPoint) -> None:
+        self._show_menu(self.viewport().mapFromGlobal(global_pos), global_pos)
+
+    def _show_menu(self, pos: QPoint, global_pos: QPoint) -> None:
+        menu = self.menu_for(pos)
+        if menu is None:
+            return
+        self.menu = menu
+        menu.popup(global_pos)
+
+    def keyPressEvent(self, event) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy):
+            from inbox_app.ui.bubble_text import copy_text
+
+            m = self.currentIndex().data(MessageListModel.MessageRole)
+            if self.selected_text():
+                copy_text(self.selected_text())
+            elif m is not None and m.body:
+                copy_text(m.body)
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _on_reset(self) -> None:
         self._stick_bottom = True
@@ -675,12 +986,33 @@ class MessageView(QListView):
         self._stick_bottom = value >= bar.maximum() - 8
         if value <= bar.minimum() + 4 and bar.maximum() > 0 and self._bottom_distance is None:
             self.older_wanted.emit()
+        elif value >= bar.maximum() - 4 and getattr(self.model(), "has_more_after", False):
+            self.newer_wanted.emit()
+
+    def scroll_to_message(self, message_id: int) -> bool:
+        """Bring a loaded message to the middle of the view; False when it is not loaded."""
+        row = self.model().row_of(message_id)
+        if row < 0:
+            return False
+        self._stick_bottom = False
+        self._bottom_distance = None
+        self.scrollTo(self.model().index(row), QListView.ScrollHint.PositionAtCenter)
+        return True
+
+    def focusInEvent(self, event) -> None:
+        # Arriving by keyboard starts at the newest message (Qt would pick the oldest shown).
+        model = self.model()
+        if model is not None and not self.currentIndex().isValid() and model.rowCount():
+            self.setCurrentIndex(model.index(model.rowCount() - 1))
+        super().focusInEvent(event)
 
     def scroll_to_end(self) -> None:
         self._stick_bottom = True
         self.scrollToBottom()
 
     def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.bubble_text.release()  # a click beside the selection ends it
         index = self.indexAt(event.position().toPoint())
         if index.isValid() and event.button() == Qt.MouseButton.LeftButton:
             option = QStyleOptionViewItem()
@@ -709,4 +1041,6 @@ class MessageView(QListView):
         self.viewport().setCursor(
             Qt.CursorShape.PointingHandCursor if hovering else Qt.CursorShape.ArrowCursor
         )
+        if not event.buttons():
+            self._hover_text(event.position().toPoint())
         super().mouseMoveEvent(event)

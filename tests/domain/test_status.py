@@ -33,8 +33,10 @@ def test_values_match_the_contract():
         "received",
         "canceled",
         "held",
+        # The firm's own lines in a thread (notes, assignments): never sent (issue 17).
+        "internal",
     }
-    assert {d.value for d in Direction} == {"inbound", "outbound"}
+    assert {d.value for d in Direction} == {"inbound", "outbound", "internal"}
     assert S.DELIVERED == "delivered"
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from inbox_app.domain.timing import (
     UnknownTimeZone,
+    closed_since,
     latest_allowed,
     next_allowed,
     reminder_send_time,
@@ -242,3 +243,47 @@ def test_a_before_event_step_is_never_moved_later_than_it_was_meant():
     event = ny(2026, 6, 10, 7, 0)
     result = reminder_send_time(event, -1, send_time=time(22, 0), event_tz=NY, recipient_tz=NY)
     assert result == ny(2026, 6, 9, 20, 30)
+
+
+# --- closed_since (the after-hours reply) -------------------------------------------------
+
+WEEKDAYS_9_TO_5 = {day: (time(9, 0), time(17, 0)) for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def test_open_hours_are_not_a_closed_period():
+    # Tuesday 2026-06-02, 09:00 and 16:59 New York.
+    assert closed_since(ny(2026, 6, 2, 9, 0), NY, WEEKDAYS_9_TO_5) is None
+    assert closed_since(ny(2026, 6, 2, 16, 59), NY, WEEKDAYS_9_TO_5) is None
+
+
+def test_a_night_across_midnight_is_one_period_named_by_the_close():
+    evening = closed_since(ny(2026, 6, 2, 17, 0), NY, WEEKDAYS_9_TO_5)
+    after_midnight = closed_since(ny(2026, 6, 3, 2, 0), NY, WEEKDAYS_9_TO_5)
+    assert evening == after_midnight == utc(2026, 6, 2, 21, 0)
+    assert closed_since(ny(2026, 6, 3, 18, 0), NY, WEEKDAYS_9_TO_5) == utc(2026, 6, 3, 21, 0)
+
+
+def test_a_weekend_and_a_day_closed_all_day_are_part_of_the_period():
+    friday_close = utc(2026, 6, 5, 21, 0)
+    assert closed_since(ny(2026, 6, 6, 12, 0), NY, WEEKDAYS_9_TO_5) == friday_close
+    assert closed_since(ny(2026, 6, 8, 8, 59), NY, WEEKDAYS_9_TO_5) == friday_close
+    # Only Wednesdays: from Thursday to next Wednesday morning the office is closed.
+    wednesdays = {"wed": (time(10, 0), time(12, 0))}
+    assert closed_since(ny(2026, 6, 10, 9, 0), NY, wednesdays) == utc(2026, 6, 3, 16, 0)
+
+
+def test_hours_follow_the_wall_clock_across_dst():
+    # US DST 2026 starts March 8 (a Sunday) and ends November 1: 17:00 is 22:00 UTC before,
+    # 21:00 UTC after; Monday's opening at 9:00 is on the new clock.
+    assert closed_since(ny(2026, 3, 9, 8, 0), NY, WEEKDAYS_9_TO_5) == utc(2026, 3, 6, 22, 0)
+    assert closed_since(ny(2026, 3, 9, 9, 0), NY, WEEKDAYS_9_TO_5) is None
+    assert closed_since(ny(2026, 11, 2, 8, 0), NY, WEEKDAYS_9_TO_5) == utc(2026, 10, 30, 21, 0)
+    # A close at 02:30 on the night the clock skips it moves forward by the gap (03:30 EDT).
+    nightly = {day: (time(0, 0), time(2, 30)) for day in WEEKDAYS_9_TO_5}
+    nightly["sun"] = (time(0, 0), time(2, 30))
+    assert closed_since(ny(2026, 3, 8, 4, 0), NY, nightly) == utc(2026, 3, 8, 7, 30)
+
+
+def test_hours_with_no_open_day_are_refused():
+    with pytest.raises(ValueError, match="no open day"):
+        closed_since(ny(2026, 6, 2, 12, 0), NY, {"mon": None})

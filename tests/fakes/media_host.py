@@ -18,6 +18,8 @@ class Route:
     auth: tuple[str, str] | None = None
     # Send without Content-Length, so only counting the bytes can enforce a size cap.
     chunked: bool = False
+    # Seconds between single bytes of the body (a host that drips), or None for all at once.
+    drip: float | None = None
 
 
 @dataclass
@@ -35,6 +37,7 @@ class MediaHost:
 
     def __post_init__(self) -> None:
         host = self
+        self.closing = threading.Event()
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -56,7 +59,24 @@ class MediaHost:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                if route.drip is not None:
+                    self._drip(route)
+                    return
                 self._answer(route.status, route.body, route.content_type, route.chunked)
+
+            def _drip(self, route: Route) -> None:
+                self.send_response(route.status)
+                self.send_header("Content-Type", route.content_type)
+                self.send_header("Content-Length", str(len(route.body)))
+                self.end_headers()
+                try:
+                    for n in range(len(route.body)):
+                        if host.closing.wait(route.drip):
+                            return
+                        self.wfile.write(route.body[n : n + 1])
+                        self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up: what a deadline does
 
             def _answer(
                 self, status: int, body: bytes, content_type: str, chunked: bool = False
@@ -94,6 +114,7 @@ class MediaHost:
         return self
 
     def __exit__(self, *_exc) -> None:
+        self.closing.set()
         self._server.shutdown()
         self._server.server_close()
 

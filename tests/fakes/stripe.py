@@ -1,9 +1,14 @@
-"""A Stripe-compatible PaymentIntents endpoint on 127.0.0.1 that the real `stripe` client talks to.
+"""A Stripe-compatible API on 127.0.0.1 that the real `stripe` client talks to.
 
 `POST /v1/payment_intents` (form-encoded, as the library sends it) answers Stripe-shaped JSON and
 honours `Idempotency-Key`: the same key gets the same answer and records one charge. Set
 `mode` to "decline" for Stripe's card_error (402), or "hang" to answer only after `hang_seconds`
 (past the client's timeout; the charge is still recorded then, as a real processor might).
+
+Saving a card: `POST /v1/customers`, `POST /v1/checkout/sessions` (mode=setup: its `url` is the
+page where the cardholder types the card, at Stripe), and `GET` of a checkout session, a
+SetupIntent and a PaymentMethod. `complete_setup(session_id)` plays the cardholder finishing
+that page. Stripe's test method `pm_card_visa` is known from the start.
 """
 
 from __future__ import annotations
@@ -25,6 +30,24 @@ DECLINE = {
         "message": "Your card has insufficient funds.",
     }
 }
+
+
+def _unknown(path: str) -> tuple[int, dict]:
+    return 404, {
+        "error": {
+            "type": "invalid_request_error",
+            "message": f"Unrecognized request URL ({path}).",
+        }
+    }
+
+
+def _payment_method(method_id: str, brand: str, last4: str) -> dict:
+    return {
+        "id": method_id,
+        "object": "payment_method",
+        "type": "card",
+        "card": {"brand": brand, "last4": last4, "exp_month": 12, "exp_year": 2034},
+    }
 
 
 @dataclass
@@ -55,9 +78,12 @@ class FakeStripe:
     charges: list[Charge] = field(default_factory=list)
     requests: list[StripeRequest] = field(default_factory=list)
     _answers: dict[str, tuple[int, dict]] = field(default_factory=dict)
+    # Stripe objects by id (customers, checkout sessions, SetupIntents, PaymentMethods).
+    objects: dict[str, dict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self.objects.setdefault("pm_card_visa", _payment_method("pm_card_visa", "visa", "4242"))
         # Set on shutdown so hanging handlers end at once.
         self._stop = threading.Event()
         fake = self
@@ -74,16 +100,11 @@ class FakeStripe:
                         StripeRequest(self.path, params, key, self.headers.get("Authorization"))
                     )
                     mode = fake.mode
+                if self.path in ("/v1/customers", "/v1/checkout/sessions"):
+                    self._answer(*fake._create(self.path, params, key))
+                    return
                 if self.path != "/v1/payment_intents":
-                    self._answer(
-                        404,
-                        {
-                            "error": {
-                                "type": "invalid_request_error",
-                                "message": f"Unrecognized request URL ({self.path}).",
-                            }
-                        },
-                    )
+                    self._answer(*_unknown(self.path))
                     return
                 if mode == "hang":
                     fake._stop.wait(fake.hang_seconds)
@@ -91,6 +112,24 @@ class FakeStripe:
                 # The client may have given up waiting; the charge stands, as at Stripe.
                 with contextlib.suppress(OSError):
                     self._answer(status, body)
+
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                with fake._lock:
+                    fake.requests.append(
+                        StripeRequest(path, {}, None, self.headers.get("Authorization"))
+                    )
+                    kind, _, object_id = path.removeprefix("/v1/").rpartition("/")
+                    found = fake.objects.get(object_id)
+                if found is None or kind not in (
+                    "checkout/sessions",
+                    "setup_intents",
+                    "payment_methods",
+                    "customers",
+                ):
+                    self._answer(*_unknown(path))
+                    return
+                self._answer(200, found)
 
             def _answer(self, status: int, body: dict) -> None:
                 data = json.dumps(body).encode()
@@ -112,6 +151,61 @@ class FakeStripe:
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
+
+    def _create(self, path: str, params: dict[str, str], key: str | None) -> tuple[int, dict]:
+        with self._lock:
+            if key is not None and key in self._answers:
+                return self._answers[key]
+            metadata = {
+                k[len("metadata[") : -1]: v for k, v in params.items() if k.startswith("metadata[")
+            }
+            if path == "/v1/customers":
+                customer_id = f"cus_{uuid.uuid4().hex[:14]}"
+                body = {
+                    "id": customer_id,
+                    "object": "customer",
+                    "name": params.get("name"),
+                    "metadata": metadata,
+                }
+            else:
+                session_id = f"cs_test_{uuid.uuid4().hex[:24]}"
+                body = {
+                    "id": session_id,
+                    "object": "checkout.session",
+                    "mode": params.get("mode"),
+                    "customer": params.get("customer"),
+                    "status": "open",
+                    "setup_intent": None,
+                    "success_url": params.get("success_url"),
+                    "cancel_url": params.get("cancel_url"),
+                    "url": f"{self.url}/pay/{session_id}",
+                    "metadata": metadata,
+                }
+            self.objects[body["id"]] = body
+            answer = (200, body)
+            if key is not None:
+                self._answers[key] = answer
+            return answer
+
+    def complete_setup(
+        self, session_id: str, brand: str = "mastercard", last4: str = "4444"
+    ) -> str:
+        """The cardholder typed a card on Stripe's page: the session is complete; its method id."""
+        with self._lock:
+            checkout = self.objects[session_id]
+            method_id = f"pm_{uuid.uuid4().hex[:24]}"
+            intent_id = f"seti_{uuid.uuid4().hex[:24]}"
+            self.objects[method_id] = _payment_method(method_id, brand, last4)
+            self.objects[intent_id] = {
+                "id": intent_id,
+                "object": "setup_intent",
+                "customer": checkout["customer"],
+                "payment_method": method_id,
+                "status": "succeeded",
+                "usage": "off_session",
+            }
+            checkout.update(status="complete", setup_intent=intent_id, url=None)
+            return method_id
 
     def _create_payment_intent(
         self, params: dict[str, str], key: str | None, mode: str

@@ -6,6 +6,14 @@ Twilio's real error answers with `fail_next("unsubscribed" | "invalid_to" | "rat
 "server_error", times=n)`, or make the next requests hang past the client's timeout with
 `stall_next(seconds, times=n)` (the request arrives, the answer does not).
 
+`GET /2010-04-01/Accounts/{sid}/Messages.json` lists the messages it took, newest first, shaped
+as Twilio's Messages list: filters `To`, `From`, `DateSent`, `DateSent<`, `DateSent>` (a GMT date
+`YYYY-MM-DD`, or a full `YYYY-MM-DDTHH:MM:SSZ` as the twilio library sends a datetime), paging by
+`PageSize` (default 50, at most 1000), `Page` and `PageToken`, with `uri`, `first_page_uri`,
+`next_page_uri`, `previous_page_uri`, `page`, `page_size`, `start` and `end`. A message it took
+shows `date_sent` (it "sends" at once) and status `sent` there. `fail_list_next(kind)` makes the
+next list requests fail like `fail_next` does for sends.
+
 Run alone (`python -m tests.fakes.twilio --port P`, for benchmarks) it serves until killed, and
 `GET /__stats` answers `{"accepted": n, "distinct_bodies": m}`.
 """
@@ -15,12 +23,17 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import re
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+MAX_PAGE_SIZE = 1000
 
 # Bodies exactly as Twilio answers them (legacy error format the client parses).
 ERRORS: dict[str, tuple[int, dict]] = {
@@ -80,7 +93,13 @@ class FakeTwilio:
 
     requests: list[TwilioRequest] = field(default_factory=list)
     port: int = 0
+    # When set, the account fetch checks Basic auth against it (sends are not checked).
+    auth_token: str | None = None
+    # Message resources it took, oldest first, with the time each was taken.
+    messages: list[tuple[datetime, dict]] = field(default_factory=list)
+    list_requests: list[dict[str, str]] = field(default_factory=list)
     _failures: list[str] = field(default_factory=list)
+    _list_failures: list[str] = field(default_factory=list)
     _stalls: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -98,6 +117,11 @@ class FakeTwilio:
     def fail_next(self, kind: str, times: int = 1) -> None:
         with self._lock:
             self._failures.extend([kind] * times)
+
+    def fail_list_next(self, kind: str, times: int = 1) -> None:
+        """The next Messages list requests fail (the carrier cannot say what it has)."""
+        with self._lock:
+            self._list_failures.extend([kind] * times)
 
     def stall_next(self, seconds: float, times: int = 1) -> None:
         """The next requests get their answer only after `seconds` (a read timeout)."""
@@ -131,7 +155,13 @@ class FakeTwilio:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode("utf-8")
+                data = self.rfile.read(length)
+                if len(data) < length:
+                    # The sender died mid-request (kill -9): a real carrier never acts on a
+                    # request it did not receive whole.
+                    self.close_connection = True
+                    return
+                raw = data.decode("utf-8")
                 pairs = parse_qsl(raw, keep_blank_values=True)
                 status, body = fake._answer(self.path, pairs, self.headers.get("Authorization"))
                 with fake._lock:
@@ -141,6 +171,13 @@ class FakeTwilio:
                 self._reply(status, body)
 
             def do_GET(self) -> None:
+                account = fake._account(self.path, self.headers.get("Authorization"))
+                if account is not None:
+                    self._reply(*account)
+                    return
+                if urlsplit(self.path).path.endswith("/Messages.json"):
+                    self._reply(*fake._list(self.path))
+                    return
                 if self.path != "/__stats":
                     self._reply(404, {"code": 20404, "message": "not found"})
                     return
@@ -171,6 +208,34 @@ class FakeTwilio:
             self._server.shutdown()
             self._server.server_close()
 
+    def _account(self, path: str, authorization: str | None) -> tuple[int, dict] | None:
+        """GET /2010-04-01/Accounts/{sid}.json (what `inbox-server check` fetches), else None.
+
+        With `auth_token` set, credentials other than (that sid, that token) get Twilio's 401.
+        """
+        match = re.fullmatch(r"/2010-04-01/Accounts/(AC[0-9a-f]{32})\.json", path)
+        if match is None:
+            return None
+        sid = match.group(1)
+        given = ""
+        if authorization and authorization.startswith("Basic "):
+            given = base64.b64decode(authorization[6:]).decode()
+        if self.auth_token is not None and given != f"{sid}:{self.auth_token}":
+            return 401, {
+                "code": 20003,
+                "detail": "Your AccountSid or AuthToken was incorrect.",
+                "message": "Authenticate",
+                "more_info": "https://www.twilio.com/docs/errors/20003",
+                "status": 401,
+            }
+        return 200, {
+            "sid": sid,
+            "friendly_name": "Fake Twilio account",
+            "status": "active",
+            "type": "Full",
+            "uri": f"/2010-04-01/Accounts/{sid}.json",
+        }
+
     def _answer(self, path: str, pairs: list[tuple[str, str]], authorization: str | None):
         account_sid = None
         if authorization and authorization.startswith("Basic "):
@@ -190,8 +255,9 @@ class FakeTwilio:
             return status, body
         request.answered = 201
         sid = "SM" + uuid.uuid4().hex
-        now = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
-        return 201, {
+        taken = datetime.now(UTC).replace(microsecond=0)
+        now = format_datetime(taken)
+        resource = {
             "sid": sid,
             "account_sid": account_sid,
             "to": params.get("To"),
@@ -210,6 +276,84 @@ class FakeTwilio:
             "error_message": None,
             "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
         }
+        with self._lock:
+            listed = {**resource, "status": "sent", "date_sent": now}
+            self.messages.append((taken, listed))
+        return 201, resource
+
+    def _list(self, target: str) -> tuple[int, dict]:
+        """Twilio's Messages list: filtered, newest first, one page."""
+        parts = urlsplit(target)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        with self._lock:
+            self.list_requests.append(query)
+            failure = self._list_failures.pop(0) if self._list_failures else None
+            taken = list(self.messages)
+        if failure:
+            return ERRORS[failure]
+        account_sid = parts.path.split("/")[3]
+        try:
+            size = min(MAX_PAGE_SIZE, max(1, int(query.get("PageSize", 50))))
+            page = max(0, int(query.get("Page", 0)))
+            matches = [
+                resource
+                for when, resource in reversed(taken)
+                if resource["account_sid"] == account_sid
+                and query.get("To", resource["to"]) == resource["to"]
+                and query.get("From", resource["from"]) == resource["from"]
+                and _sent_within(when, query)
+            ]
+        except ValueError:
+            return 400, {
+                "code": 20001,
+                "message": "Invalid filter or paging value",
+                "more_info": "https://www.twilio.com/docs/errors/20001",
+                "status": 400,
+            }
+        rows = matches[page * size : (page + 1) * size]
+        filters = {k: v for k, v in query.items() if k not in ("Page", "PageSize", "PageToken")}
+
+        def uri(number: int) -> str:
+            paging = {"PageSize": size, "Page": number}
+            if number > 0:
+                previous = matches[number * size - 1]["sid"]
+                paging["PageToken"] = f"PA{previous}"
+            return f"{parts.path}?{urlencode({**filters, **paging})}"
+
+        has_next = (page + 1) * size < len(matches)
+        return 200, {
+            "messages": rows,
+            "uri": uri(page),
+            "first_page_uri": uri(0),
+            "next_page_uri": uri(page + 1) if has_next else None,
+            "previous_page_uri": uri(page - 1) if page > 0 else None,
+            "page": page,
+            "page_size": size,
+            "start": page * size,
+            "end": page * size + max(0, len(rows) - 1),
+        }
+
+
+def _sent_within(sent: datetime, query: dict[str, str]) -> bool:
+    """Twilio's DateSent filters: `DateSent` is a GMT day (the date of a datetime); `DateSent<`
+    and `DateSent>` take a day's midnight, or the instant of a full datetime."""
+    for key, compare in (("DateSent", "on"), ("DateSent<", "before"), ("DateSent>", "after")):
+        value = query.get(key)
+        if not value:
+            continue
+        if "T" in value and compare != "on":
+            instant = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            start, end = instant, instant
+        else:
+            start = datetime.strptime(value[:10], "%Y-%m-%d").replace(tzinfo=UTC)
+            end = start + timedelta(days=1)
+        if compare == "on" and not start <= sent < end:
+            return False
+        if compare == "before" and not sent <= end:
+            return False
+        if compare == "after" and not sent >= start:
+            return False
+    return True
 
 
 def main() -> None:

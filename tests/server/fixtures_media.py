@@ -37,17 +37,19 @@ def noisy_bytes(size: int) -> bytes:
     return random.Random(size).randbytes(size)
 
 
-def png_bomb(width: int = 8000, height: int = 6250) -> bytes:
-    """A 1-bit PNG of 50 megapixels that is a few kilobytes on disk (a decompression bomb)."""
+def png_bomb(width: int = 8000, height: int = 6250, color_type: int = 0, depth: int = 1) -> bytes:
+    """A flat PNG that is a few kilobytes on disk however many pixels it has (a decompression
+    bomb): 1-bit grey by default, `color_type=6, depth=8` for RGBA (4 bytes a pixel decoded)."""
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[color_type]
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         crc = zlib.crc32(kind + data) & 0xFFFFFFFF
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
-    row = b"\x00" + bytes((width + 7) // 8)  # filter byte, then 1 bit per pixel
+    row = b"\x00" + bytes((width * channels * depth + 7) // 8)  # filter byte, then the pixels
     compressor = zlib.compressobj(9)
     idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
     )

@@ -48,6 +48,7 @@ def test_ids_beyond_64_bits_are_422_and_change_nothing(server, admin):
         f"/api/v1/conversations/{BIG}/messages",
         f"/api/v1/conversations/{cid}/messages?before={BIG}",
         f"/api/v1/conversations/{BIG}/export",
+        f"/api/v1/conversations/{BIG}/export.json",
         f"/api/v1/media/{BIG}",
         f"/api/v1/media/{BIG}/thumbnail",
         f"/api/v1/messages/{BIG}",

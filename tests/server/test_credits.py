@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -114,12 +115,20 @@ def test_new_firm_starts_with_100_free_credits_and_staff_only_see_the_balance(se
         ("put", "/api/v1/credits/card", {"customer_id": "cus_1", "payment_method_id": "pm_1"}),
         ("get", "/api/v1/credits/usage", None),
         ("get", "/api/v1/credits/usage?format=csv", None),
+        ("get", "/api/v1/credits/ledger.csv", None),
+        ("get", "/api/v1/credits/card", None),
+        ("post", "/api/v1/credits/card/setup", None),
+        ("post", "/api/v1/credits/card/setup/cs_test_1", None),
     ]
     for method, path, body in calls:
         response = getattr(staff, method)(path, **({"json": body} if body else {}))
         assert response.status_code == 403, path
         assert response.json()["detail"] == "Only an account admin can do this."
     assert firm_of(server, admin).auto_top_up is False
+    # Manual mode keeps no card: bundles are bought by invoice.
+    assert admin.get("/api/v1/credits/card").json()["payment_mode"] == "manual"
+    refused = admin.post("/api/v1/credits/card/setup")
+    assert (refused.status_code, refused.json()["code"]) == (409, "payment_mode_manual")
 
 
 def test_invoice_top_up_adds_a_bundle_with_its_reference_once_per_key(server, admin):
@@ -146,11 +155,7 @@ def test_invoice_top_up_adds_a_bundle_with_its_reference_once_per_key(server, ad
     assert len(purchases) == 2
 
 
-def test_invoice_top_up_needs_a_reference_and_the_ledger_pages_newest_first(server, admin):
-    for body in ({"bundles": 1}, {"bundles": 1, "reference": "   "}):
-        response = admin.post("/api/v1/credits/top-up", json=body)
-        assert response.status_code == 422
-        assert "invoice reference" in response.json()["detail"]
+def test_invoice_top_up_refuses_no_bundles_and_the_ledger_pages_newest_first(server, admin):
     assert (
         admin.post("/api/v1/credits/top-up", json={"bundles": 0, "reference": "x"}).status_code
         == 422
@@ -381,7 +386,7 @@ def test_usage_report_per_user_matter_and_month_as_json_and_csv(server, admin):
 
 
 def test_held_sends_reach_the_carrier_in_order_once_an_admin_tops_up(live):
-    """Live mode, auto top-up off: each send answers 402 and waits; the top-up releases them
+    """Live mode, auto top-up off: each send answers 201 `held` and waits; the top-up releases them
     and the carrier gets every recipient's texts in the order they were written."""
     from tests.server.conftest import conversation_for, wait_until
 
@@ -394,7 +399,8 @@ def test_held_sends_reach_the_carrier_in_order_once_an_admin_tops_up(live):
         response = admin.post(
             f"/api/v1/conversations/{threads[n % 2]}/messages", json={"body": body}
         )
-        assert response.status_code == 402, response.text
+        assert response.status_code == 201, response.text
+        assert response.json()["status"] == "held"
     assert fake.requests == []
     assert admin.get("/api/v1/credits").json()["held_count"] == 6
 
@@ -410,3 +416,59 @@ def test_held_sends_reach_the_carrier_in_order_once_an_admin_tops_up(live):
     assert admin.get("/api/v1/credits").json()["balance"] == 1000 - 6
     assert len(fake.requests) == 6
     assert_ledger_matches_balance(live.server, firm_id)
+
+
+def test_ledger_names_who_and_what_and_exports_csv_by_the_firms_days(server, admin):
+    ids = _usage_fixture(server, admin)
+    firm_id = admin.user["firm_id"]
+    with server.app.state.sessionmaker() as session, session.begin():
+        conversation = session.scalar(
+            select(t.Conversation).where(t.Conversation.firm_id == firm_id)
+        )
+        conversation.client_id = session.get(t.Matter, ids["smith"]).client_id
+        conversation_id = conversation.id
+    admin.post("/api/v1/credits/top-up", json={"bundles": 1, "reference": "INV-7"})
+
+    ledger = admin.get("/api/v1/credits/ledger").json()
+    # (The two held texts go out after the top-up: their debits come after the purchase.)
+    [purchase] = [e for e in ledger if e["kind"] == "purchase"]
+    debits = [e for e in ledger if e["kind"] == "debit" and e["id"] < purchase["id"]]
+    assert (purchase["kind"], purchase["user_name"], purchase["reference"]) == (
+        "purchase",
+        "alice",
+        "INV-7",
+    )
+    assert purchase["conversation_id"] is None and purchase["matter_name"] is None
+    who_what = sorted(
+        (e["user_name"] or "", e["matter_name"] or "", e["client_name"], e["phone"]) for e in debits
+    )
+    assert who_what == [
+        ("", "", "Ana Diaz", "+12015550123"),  # a reminder: nobody sent it, no matter
+        ("alice", "Diaz v. Smith (24-CV-17)", "Ana Diaz", "+12015550123"),
+        ("alice", "Diaz v. Smith (24-CV-17)", "Ana Diaz", "+12015550123"),
+        ("bob", "=Estate of Diaz", "Ana Diaz", "+12015550123"),
+    ]
+    assert {e["conversation_id"] for e in debits} == {conversation_id}
+
+    response = admin.get("/api/v1/credits/ledger.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert 'filename="message-credits-ledger-all.csv"' in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0][:6] == ["entry_id", "when", "kind", "amount", "balance_after", "user"]
+    body = rows[1:]
+    assert [row[2] for row in body[:6]] == ["grant", "debit", "debit", "debit", "debit", "purchase"]
+    assert [int(row[0]) for row in body] == sorted(int(row[0]) for row in body)
+    for before, after in itertools.pairwise(body):  # each entry moves the balance
+        assert int(before[4]) + int(after[3]) == int(after[4])
+    assert "'=Estate of Diaz" in {row[9] for row in body}  # stays text in a spreadsheet
+    assert datetime.fromisoformat(body[0][1]).utcoffset() is not None
+
+    # Days are the firm's: nothing of today is in a span that ended yesterday.
+    yesterday = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
+    old = admin.get("/api/v1/credits/ledger.csv", params={"to": yesterday})
+    assert len(list(csv.reader(io.StringIO(old.text)))) == 1
+    backwards = admin.get(
+        "/api/v1/credits/ledger.csv", params={"from": "2025-05-01", "to": "2025-04-01"}
+    )
+    assert backwards.status_code == 422

@@ -16,7 +16,18 @@ DEFAULTS = {
     "bundle_size": 1000,
     "bundle_price_cents": 2000,
     "trash_retention_days": 30,
-    "from_number": None,
+    # The server's first firm was given the server's number (INBOX_TWILIO_FROM).
+    "from_number": "+12015550100",
+    "after_hours_enabled": False,
+    "opening_hours": {
+        **{day: {"open": "09:00:00", "close": "17:00:00"} for day in ("mon", "tue", "wed")},
+        **{day: {"open": "09:00:00", "close": "17:00:00"} for day in ("thu", "fri")},
+        "sat": None,
+        "sun": None,
+    },
+    "after_hours_reply": (
+        "Thanks for your text. [FirmName] is closed right now; we will reply when we open."
+    ),
 }
 
 
@@ -34,6 +45,10 @@ def test_admin_reads_and_changes_firm_settings_and_they_take_effect(server, admi
         "bundle_price_cents": 1200,
         "trash_retention_days": 90,
         "from_number": "(201) 555-0199",
+        "after_hours_enabled": True,
+        # The whole week at once: days left out are closed.
+        "opening_hours": {"mon": {"open": "08:30", "close": "12:00"}, "sat": None},
+        "after_hours_reply": "[FirmName] is closed; we call back [%on %EventDate]",
     }
 
     response = admin.put("/api/v1/firm/settings", json=change)
@@ -45,6 +60,10 @@ def test_admin_reads_and_changes_firm_settings_and_they_take_effect(server, admi
         "quiet_start": "09:30:00",
         "quiet_end": "20:00:00",
         "from_number": "+12015550199",
+        "opening_hours": {
+            "mon": {"open": "08:30:00", "close": "12:00:00"},
+            **{day: None for day in ("tue", "wed", "thu", "fri", "sat", "sun")},
+        },
     }
     assert response.json() == expected
     assert admin.get("/api/v1/firm/settings").json() == expected
@@ -90,6 +109,18 @@ BAD = [
     ({"time_zone": None}, "time_zone"),
     ({"colour": "blue"}, "colour"),
     ({"max_segments": 2, "time_zone": "Nowhere/Land"}, "time_zone"),
+    ({"opening_hours": {"mon": {"open": "17:00", "close": "09:00"}}}, "opening_hours.mon"),
+    ({"opening_hours": {"tue": {"open": "09:00", "close": "09:00"}}}, "opening_hours.tue"),
+    ({"opening_hours": {"wed": {"open": "09:00+01:00", "close": "17:00"}}}, "opening_hours.wed"),
+    ({"opening_hours": {"someday": None}}, "opening_hours"),
+    ({"opening_hours": {"mon": {"open": "09:00"}}}, "opening_hours"),
+    ({"opening_hours": None}, "opening_hours"),
+    ({"after_hours_enabled": True, "opening_hours": {}}, "opening_hours"),
+    ({"after_hours_enabled": None}, "after_hours_enabled"),
+    ({"after_hours_reply": "Hi [Nickname], we are closed"}, "Unknown merge tag [Nickname]"),
+    ({"after_hours_reply": "Hi [ClientFirstName, closed"}, "after_hours_reply"),
+    ({"after_hours_reply": "   "}, "after_hours_reply"),
+    ({"after_hours_reply": "x" * 200, "max_segments": 1}, "after_hours_reply"),
 ]
 
 

@@ -49,7 +49,7 @@ def bodies(api) -> list[str]:
 
 @pytest.fixture
 def two_firms(server):
-    """Doe (the first firm) and Roe, each with an admin signed in; no numbers set yet."""
+    """Doe (the first firm: it was given the server's number) and Roe (no number yet)."""
     make_user(server, "doe", admin=True, firm="Doe Law")
     make_user(server, "roe", admin=True, firm="Roe Legal")
     return login(server, "doe"), login(server, "roe")
@@ -121,26 +121,31 @@ def test_a_text_to_a_number_no_firm_owns_is_acknowledged_and_stored_nowhere(serv
     assert bodies(doe) == bodies(roe) == []
 
 
-def test_the_server_number_goes_to_the_firm_without_a_number_of_its_own(server, two_firms):
+def test_the_server_number_goes_only_to_the_firm_it_was_given_to(server, two_firms):
     doe, roe = two_firms
-    with server.app.state.sessionmaker() as session:
-        set_firm_number(session, "Doe Law", DOE_NUMBER)
+    assert doe.get("/api/v1/firm/settings").json()["from_number"] == SERVER_NUMBER
+    assert roe.get("/api/v1/firm/settings").json()["from_number"] is None
 
     assert text(server, SERVER_NUMBER, "to the shared number").status_code == 200
-    assert bodies(roe) == ["to the shared number"]
-    assert bodies(doe) == []
+    assert bodies(doe) == ["to the shared number"]
+    assert bodies(roe) == []
 
-    # Once every firm has its own number, the first firm keeps INBOX_TWILIO_FROM.
+    # Once Doe texts from a number of its own, nobody owns the server's: its texts are dropped.
     with server.app.state.sessionmaker() as session:
-        set_firm_number(session, "Roe Legal", ROE_NUMBER)
-    text(server, SERVER_NUMBER, "shared again", sender="+12015550166")
-    assert "shared again" in bodies(doe)
+        set_firm_number(session, "Doe Law", DOE_NUMBER)
+    before = counts(server)
+    assert text(server, SERVER_NUMBER, "shared again", sender="+12015550166").status_code == 200
+    assert counts(server) == before
+    assert bodies(roe) == []
 
 
-def test_one_firm_gets_every_text_and_odd_numbers_are_dropped_not_a_500(server, admin):
+def test_one_firm_gets_the_texts_to_its_number_and_odd_numbers_are_dropped_not_a_500(
+    server, admin
+):
+    assert text(server, SERVER_NUMBER, "to our number").status_code == 200
+    before = counts(server)
     assert text(server, "+14155550123", "wrong To, one firm").status_code == 200
     assert text(server, "", "no To at all", sender="+12015550111").status_code == 200
-    before = counts(server)
 
     too_long = [
         text(server, SERVER_NUMBER, "long From", sender="+1" + "2" * 80),
@@ -148,7 +153,7 @@ def test_one_firm_gets_every_text_and_odd_numbers_are_dropped_not_a_500(server, 
     ]
     assert [r.status_code for r in too_long] == [200, 200]
     assert counts(server) == before
-    assert bodies(admin) == ["no To at all", "wrong To, one firm"]
+    assert bodies(admin) == ["to our number"]
 
 
 def test_status_callbacks_do_not_depend_on_the_firm_number(server, two_firms):

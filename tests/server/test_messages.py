@@ -138,7 +138,7 @@ def test_scheduled_message_waits_for_daytime_and_can_be_edited_or_canceled(serve
         assert session.get(t.Message, reply["id"]).respects_quiet_hours is False
 
 
-def test_out_of_credits_is_402_and_the_message_is_kept_held(server, admin):
+def test_out_of_credits_is_201_and_the_message_is_kept_held(server, admin):
     conversation = conversation_for(admin)
     with server.app.state.sessionmaker() as session, session.begin():
         session.execute(update(t.CreditBalance).values(balance=0))
@@ -147,9 +147,9 @@ def test_out_of_credits_is_402_and_the_message_is_kept_held(server, admin):
         f"/api/v1/conversations/{conversation['id']}/messages", json={"body": "Reminder"}
     )
 
-    assert response.status_code == 402
-    assert "Out of credits" in response.json()["detail"]
-    held = message_of(admin, conversation["id"], response.json()["message_id"])
+    assert response.status_code == 201
+    held = message_of(admin, conversation["id"], response.json()["id"])
+    assert held == response.json()
     assert held["status"] == "held"
     assert held["held_reason"].startswith("Out of credits")
     assert _balance(admin) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -96,6 +97,60 @@ def test_card_top_up_without_a_saved_card_says_how_to_add_one(server, admin, str
     assert stripe_fake.requests == []
     bad = admin.put("/api/v1/credits/card", json={"customer_id": "x", "payment_method_id": "pm_1"})
     assert bad.status_code == 422
+
+
+def test_an_admin_adds_a_card_on_stripes_page_then_top_ups_charge_it(
+    server, admin, staff, stripe_fake
+):
+    from tests.conftest import login, make_user
+
+    assert admin.get("/api/v1/credits/card").json() == {
+        "payment_mode": "stripe",
+        "has_card": False,
+        "brand": None,
+        "last4": None,
+        "exp_month": None,
+        "exp_year": None,
+    }
+    assert staff.post("/api/v1/credits/card/setup").status_code == 403
+    page = admin.post("/api/v1/credits/card/setup")
+    assert page.status_code == 200, page.text
+    session_id, url = page.json()["session_id"], page.json()["url"]
+    assert url.startswith(stripe_fake.url + "/pay/")  # the card is typed there, at Stripe
+    checkout = stripe_fake.objects[session_id]
+    assert checkout["mode"] == "setup" and checkout["customer"].startswith("cus_")
+    assert checkout["success_url"] == server.settings.public_url + payments.SETUP_DONE_PATH
+    unfinished = admin.post(f"/api/v1/credits/card/setup/{session_id}")
+    assert unfinished.status_code == 409
+    assert unfinished.json()["code"] == "card_setup_incomplete"
+
+    method_id = stripe_fake.complete_setup(session_id)  # the admin types the card in the browser
+    make_user(server, "zed", admin=True, firm="Zed Law")
+    stranger = login(server, "zed")
+    assert stranger.post(f"/api/v1/credits/card/setup/{session_id}").status_code == 404
+    saved = admin.post(f"/api/v1/credits/card/setup/{session_id}")
+    assert saved.status_code == 200, saved.text
+    card = {"brand": "mastercard", "last4": "4444", "exp_month": 12, "exp_year": 2034}
+    assert saved.json() == {"payment_mode": "stripe", "has_card": True, **card}
+    assert admin.get("/api/v1/credits/card").json() == saved.json()
+    assert admin.get("/api/v1/credits").json()["has_saved_card"] is True
+    assert stranger.get("/api/v1/credits/card").json()["has_card"] is False
+
+    assert admin.post("/api/v1/credits/top-up", json={"bundles": 1}).status_code == 200
+    [charge] = stripe_fake.charges
+    assert (charge.customer, charge.payment_method) == (checkout["customer"], method_id)
+
+    # Replacing the card: a new page for the same customer (created once), a new card saved.
+    second = admin.post("/api/v1/credits/card/setup").json()["session_id"]
+    assert stripe_fake.objects[second]["customer"] == checkout["customer"]
+    stripe_fake.complete_setup(second, brand="visa", last4="4242")
+    assert admin.post(f"/api/v1/credits/card/setup/{second}").json()["last4"] == "4242"
+    assert [r.path for r in stripe_fake.requests].count("/v1/customers") == 1
+    # Our server never sent Stripe a card number: only ids went out.
+    assert not any(k.startswith("card") for r in stripe_fake.requests for k in r.params)
+    # The browser lands here, signed out.
+    done = httpx.get(server.base_url + payments.SETUP_DONE_PATH)
+    assert done.status_code == 200 and "Return to Inbox" in done.text
 
 
 def test_declined_card_adds_nothing_and_says_why(server, card_admin, stripe_fake):

@@ -297,6 +297,29 @@ def test_a_day_of_reminder_never_goes_after_the_hearing(admin, case):
         starts_at.date() - timedelta(days=1), time(20, 30), los_angeles
     )
     assert all(when < starts_at for when in east + west_times)
+    # Moved later by the client's quiet hours, a reminder says so as a one-off text does: the
+    # step's own time and the reason (the thread explains it). Moved earlier to stay before the
+    # hearing, or not moved, it says nothing.
+    west_id = _thread_of(admin, "+12135550104")
+    reasons = {
+        datetime.fromisoformat(m["send_at"]): (m["send_at_reason"], m["requested_send_at"])
+        for m in _scheduled(admin, case["event_id"])
+        if m["conversation_id"] == west_id
+    }
+    week_before = starts_at.date() - timedelta(days=7)
+    assert reasons[west_times[0]] == (
+        "quiet_hours",
+        datetime.combine(week_before, time(9), NEW_YORK)
+        .astimezone(ZoneInfo("UTC"))
+        .isoformat()
+        .replace("+00:00", "Z"),
+    )
+    assert reasons[west_times[2]] == (None, None)
+    assert all(
+        m["send_at_reason"] is None and m["requested_send_at"] is None
+        for m in _scheduled(admin, case["event_id"])
+        if m["conversation_id"] != west_id
+    )
 
     # A 7:00 hearing: the day-of step at 8:00 would be after it; it also goes the evening before.
     early = datetime.combine(starts_at.date(), time(7), NEW_YORK)
@@ -428,10 +451,14 @@ def test_a_resync_announces_each_changed_thread_once_with_reminders_changed(serv
     mark = _last_stream_id(server)
     moved = _hearing(days=11)
     admin.patch(f"/api/v1/events/{case['event_id']}", json={"starts_at": moved.isoformat()})
-    kinds = _stream_after(server, mark)
+    kinds = [(k, p) for k, p in _stream_after(server, mark) if k.startswith(("message.", "conv"))]
     assert (
         sorted(kind for kind, _ in kinds) == ["conversation.updated"] * 2 + ["message.updated"] * 6
     )
+    # The event itself is announced once, for desktops showing it.
+    assert [k for k, _ in _stream_after(server, mark) if k.startswith("event.")] == [
+        "event.updated"
+    ]
     updated = [payload for kind, payload in kinds if kind == "conversation.updated"]
     assert {p["id"] for p in updated} == threads and all(p["reminders_changed"] for p in updated)
 

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from inbox_app.models import tables as t
 from inbox_app.server.services import credits, events
 from tests.conftest import login, make_user
 
@@ -74,8 +76,9 @@ class StreamClient:
             if "retry" in frame:
                 self._connected.set()
             if "data" in frame:
+                # Presence (who is typing) is never stored and has no id: 0 here.
                 self.events.append(
-                    Received(int(frame["id"]), frame["event"], json.loads(frame["data"]))
+                    Received(int(frame.get("id", 0)), frame["event"], json.loads(frame["data"]))
                 )
                 self._changed.set()
             frame = {}
@@ -214,7 +217,8 @@ async def _subscribe(broker, viewer):
 
 @contextlib.contextmanager
 def servers_in_processes(envs: list[dict[str, str]], ports: list[int]):
-    """Several `inbox-server` processes, started side by side (start-up is mostly imports)."""
+    """Several `inbox-server` processes, started side by side (start-up is mostly imports);
+    yields their `Popen`s."""
     from concurrent.futures import ThreadPoolExecutor
 
     from tests.harness import serve_in_process
@@ -226,9 +230,7 @@ def servers_in_processes(envs: list[dict[str, str]], ports: list[int]):
         for manager, future in zip(managers, started, strict=True):
             if future.exception() is None:
                 stack.push(manager)
-        for future in started:
-            future.result()
-        yield
+        yield [future.result() for future in started]
 
 
 @pytest.mark.slow
@@ -244,6 +246,7 @@ async def test_a_change_committed_elsewhere_reaches_a_stream_on_another_process(
     try:
         with sessions() as session:
             user = create_user(session, "alice", PASSWORD, is_admin=True, firm_name="Doe Law")
+            create_user(session, "bob", PASSWORD, firm_name="Doe Law")
         ports = [free_port(), free_port()]
         envs = [
             {
@@ -251,6 +254,8 @@ async def test_a_change_committed_elsewhere_reaches_a_stream_on_another_process(
                 "INBOX_MEDIA_DIR": str(tmp_path / "media"),
                 "INBOX_PUBLIC_URL": f"http://127.0.0.1:{port}",
                 "INBOX_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                # The only firm is given it at start-up: the webhook below is to its number.
+                "INBOX_TWILIO_FROM": "+12015550100",
                 "INBOX_SIMULATE_FAILURE_RATE": "0",
             }
             for port in ports
@@ -289,8 +294,87 @@ async def test_a_change_committed_elsewhere_reaches_a_stream_on_another_process(
                 assert answer.status_code == 200, answer.text
                 created = await asyncio.wait_for(_next_of(on_b, "message.created", after=3), 10)
                 assert created.data["body"] == "Is the hearing still on?"
+                cid = created.data["conversation_id"]
+
+                # Bob, signed in on A, types: Alice's stream on B hears it through a NOTIFY
+                # payload (nothing stored). SQLite has no such channel: presence stays in the
+                # process it was posted to there.
+                bob = await asyncio.to_thread(
+                    httpx.post,
+                    f"{base_a}/api/v1/auth/token",
+                    json={"username": "bob", "password": PASSWORD},
+                    timeout=15,
+                )
+                bob_headers = {"Authorization": f"Bearer {bob.json()['access_token']}"}
+                typed = await asyncio.to_thread(
+                    httpx.post, f"{base_a}/api/v1/conversations/{cid}/typing", headers=bob_headers
+                )
+                assert typed.status_code == 204, typed.text
+                if db_url.startswith("postgresql"):
+                    typing = await asyncio.wait_for(_next_of(on_b, "presence.typing"), 10)
+                    assert typing.data["user"] == "bob"
+                    assert typing.data["conversation_id"] == cid
+
+                # Alice replies through A; Bob's guarded send through B is told of it.
+                url = f"/api/v1/conversations/{cid}/messages"
+                sent = await asyncio.to_thread(
+                    httpx.post,
+                    base_a + url,
+                    json={"body": "Yes, 10am."},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                assert sent.status_code == 201, sent.text
+                guarded = await asyncio.to_thread(
+                    httpx.post,
+                    base_b + url,
+                    json={"body": "Yes it is.", "check_recent_reply": True},
+                    headers=bob_headers,
+                )
+                assert guarded.status_code == 409, guarded.text
+                assert guarded.json()["code"] == "recent_reply"
+                assert guarded.json()["sent_by"] == "alice"
+
+                # Two texts from one number at once, one to each process, while the office is
+                # closed: the database lets one after-hours reply through (its unique key).
+                await asyncio.to_thread(_close_the_office_now, base_a, token)
+                texts = [
+                    {**params, "MessageSid": f"SM{n}" + "c" * 31, "From": "+12025550177"}
+                    for n in (1, 2)
+                ]
+                answers = await asyncio.gather(
+                    *(
+                        asyncio.to_thread(post_webhook, base, "/webhooks/twilio/messages", form)
+                        for base, form in zip((base_a, base_b), texts, strict=True)
+                    )
+                )
+                assert [a.status_code for a in answers] == [200, 200]
+                with sessions() as session:
+                    rows = session.execute(
+                        select(t.Message.direction, t.Message.origin).where(
+                            t.Message.to_number.in_(("+12025550177", "+12015550100")),
+                            t.Message.from_number.in_(("+12025550177", "+12015550100")),
+                        )
+                    ).all()
+                assert sorted(rows) == [("inbound", "manual")] * 2 + [("outbound", "auto")]
     finally:
         engine.dispose()
+
+
+def _close_the_office_now(base_url: str, token: str) -> None:
+    """After-hours reply on, with a one-minute opening each day at least six hours from now."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    hour = "18" if datetime.now(ZoneInfo("America/New_York")).hour < 12 else "06"
+    day = {"open": f"{hour}:00", "close": f"{hour}:01"}
+    week = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), day)
+    response = httpx.put(
+        f"{base_url}/api/v1/firm/settings",
+        json={"after_hours_enabled": True, "opening_hours": week},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=15,
+    )
+    assert response.status_code == 200, response.text
 
 
 def test_a_lower_id_that_commits_late_is_delivered_in_id_order(tmp_path):

@@ -48,3 +48,22 @@ async def test_a_server_that_cannot_be_reached_is_unreachable():
     assert caught.value.status == 0
     assert not await api.health()
     await api.close()
+
+
+async def test_the_client_manages_users_for_an_admin(server, admin):
+    from inbox_app.models.schemas import UserCreateIn, UserPatchIn
+
+    api = ApiClient(server.base_url, admin.token)
+    try:
+        bob = await api.create_user(UserCreateIn(username="bob", password="bob's password"))
+        assert (bob.role, bob.is_active) == ("staff", True)
+        promoted = await api.update_user(bob.id, UserPatchIn(role="admin"))
+        assert promoted.role == "admin"
+        assert (await api.reset_password(bob.id, "another password")).id == bob.id
+        assert (await api.set_user_active(bob.id, False)).is_active is False
+        assert [u.username for u in await api.users()] == ["alice", "bob"]
+        with pytest.raises(ApiError) as caught:
+            await api.set_user_active(admin.user["id"], False)
+        assert caught.value.code == "last_admin"
+    finally:
+        await api.close()

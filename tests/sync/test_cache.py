@@ -89,3 +89,36 @@ def test_each_server_and_user_gets_its_own_file(tmp_path):
     assert a == cache_path("https://a.example/", "alice", tmp_path)
     assert a != cache_path("https://a.example", "bob", tmp_path)
     assert a != cache_path("https://b.example", "alice", tmp_path)
+
+
+def test_a_deleted_conversation_leaves_no_messages_images_or_outbox_in_the_cache(tmp_path):
+    from inbox_app.models.schemas import MediaOut
+
+    store = LocalStore(tmp_path / "cache.sqlite3")
+    store.save_conversations([conversation(1), conversation(2)], replace=True)
+    photo = message(10, 1, "photo").model_copy(
+        update={"media": [MediaOut(id=7, content_type="image/png", size=3)]}
+    )
+    store.save_messages([photo, message(11, 2, "kept")])
+    store.save_image(7, "thumbnail", b"png")
+    store.save_image(7, "full", b"png")
+    store.save_image(8, "thumbnail", b"other")
+    store.outbox_add(1, "queued to the blocked number")
+    store.outbox_add(2, "queued elsewhere")
+
+    store.delete_conversation(1)
+
+    assert store.conversation(1) is None and store.messages(1) == ([], False)
+    assert store.image(7, "thumbnail") is None and store.image(7, "full") is None
+    assert store.image(8, "thumbnail") == b"other"
+    assert [item.body for item in store.outbox()] == ["queued elsewhere"]
+    assert store.messages(2)[0][0].body == "kept"
+
+
+def test_a_message_of_an_origin_a_newer_server_added_is_read_and_cached(tmp_path):
+    # A closed list of origins would make this desktop fail on the whole thread.
+    wire = message(7, 1, "Office hours changed").model_dump(mode="json") | {"origin": "future"}
+    parsed = MessageOut.model_validate(wire)
+    store = LocalStore(tmp_path / "cache.db")
+    store.save_messages([parsed])
+    assert [m.origin for m in store.messages(1)[0]] == ["future"]

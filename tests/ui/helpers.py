@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from PIL import Image
 
@@ -49,3 +51,17 @@ def messages(api, conversation_id: int) -> list[dict]:
     response = api.get(f"/api/v1/conversations/{conversation_id}/messages", params={"limit": 200})
     assert response.status_code == 200, response.text
     return response.json()["messages"]
+
+
+EASTERN = "America/New_York"  # the zone of the +1 201 / +1 202 numbers the tests text
+
+
+def in_sending_hours(days: int, hour: int = 12, tz: str = EASTERN) -> datetime:
+    """`days` from today at `hour`:00 in the recipient's zone, whatever the hour is now.
+
+    The server moves a scheduled text out of the recipient's quiet hours (21:00-08:00), so a
+    test that schedules "now + n days" would see its time changed about half of every day.
+    """
+    zone = ZoneInfo(tz)
+    day = (datetime.now(zone) + timedelta(days=days)).date()
+    return datetime(day.year, day.month, day.day, hour, tzinfo=zone)

@@ -108,7 +108,7 @@ def test_two_lines_fit_without_a_scrollbar(box, qtbot):
     qtbot.waitExposed(box)
     line = box.edit.fontMetrics().lineSpacing()
     one_line = box.edit.height()
-    box.set_text("word " * 60)  # wraps onto a few lines
+    box.set_text("word " * 30)  # wraps onto a few lines (beside the Note and Send buttons)
     qtbot.waitUntil(lambda: box.edit.height() > one_line + line)
     assert box.edit.verticalScrollBar().maximum() == 0
     assert not box.edit.verticalScrollBar().isVisible()

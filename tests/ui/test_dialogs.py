@@ -149,7 +149,7 @@ def test_picking_a_contact_opens_its_existing_thread_with_client_and_matter(qtbo
     fake = FakeSync()
     dialog = NewConversationDialog(fake)
     qtbot.addWidget(dialog)
-    qtbot.keyClicks(dialog.search_edit, "Mar")
+    qtbot.keyClicks(dialog.phone_edit, "Mar")
     qtbot.waitUntil(lambda: dialog.results.count() == 1)
     assert "Maria Lopez" in dialog.results.item(0).text()
     dialog.results.setCurrentRow(0)
@@ -533,6 +533,15 @@ def open_top_up(qtbot, run, client, is_admin: bool):
     return dialog
 
 
+def accept_purchase(qtbot, dialog, expect: str | None = None) -> None:
+    """Answer the "Buy messages?" box with Buy (after checking what it says)."""
+    qtbot.waitUntil(lambda: dialog.confirm_box is not None, timeout=10000)
+    box = dialog.confirm_box
+    if expect is not None:
+        assert expect in box.informativeText(), box.informativeText()
+    box.findChild(QPushButton, "confirmBuyButton").click()
+
+
 def balance_of(api) -> int:
     return api.get("/api/v1/credits").json()["balance"]
 
@@ -556,17 +565,22 @@ def test_admin_buys_bundles_with_a_reference_and_the_balance_rises(
     assert dialog.summary_label.text().startswith(f"{2 * credits['bundle_size']:,} messages for $")
     dialog.reference_edit.setText("INV-2041")
     qtbot.mouseClick(dialog.buy_button, Qt.MouseButton.LeftButton)
+    price = f"${2 * credits['bundle_price_cents'] / 100:,.2f}"
+    accept_purchase(
+        qtbot, dialog, f"2 bundles: {2 * credits['bundle_size']:,} messages for {price}."
+    )
     qtbot.waitUntil(lambda: "Added" in dialog.message.text(), timeout=10000)
     after = before + 2 * credits["bundle_size"]
     assert balance_of(admin) == after
     qtbot.waitUntil(lambda: dialog.balance_label.text() == f"{after:,}", timeout=10000)
-    qtbot.waitUntil(lambda: dialog.ledger_table.item(0, 3).text() == "INV-2041", timeout=10000)
-    assert dialog.ledger_table.item(0, 0).text() == "Purchase"
-    assert dialog.ledger_table.item(0, 1).text() == f"+{2 * credits['bundle_size']:,}"
+    qtbot.waitUntil(lambda: dialog.ledger_table.item(0, 6).text() == "INV-2041", timeout=10000)
+    assert dialog.ledger_table.item(0, 1).text() == "Purchase"
+    assert dialog.ledger_table.item(0, 2).text() == f"+{2 * credits['bundle_size']:,}"
+    assert dialog.ledger_table.item(0, 4).text() == "alice"  # who bought it
     assert dialog.reference_edit.text() == ""
     qtbot.waitUntil(dialog.buy_button.isEnabled)
 
-    dialog.resize(760, 640)
+    dialog.resize(820, 680)
     dialog.show()
     qtbot.waitExposed(dialog)
     # The section heading sits on its card's left edge, just above it.
@@ -575,24 +589,117 @@ def test_admin_buys_bundles_with_a_reference_and_the_balance_rises(
     heading = dialog.findChild(QLabel, "buyHeading").geometry()
     card = dialog.findChild(QFrame, "buyBox").geometry()
     assert heading.left() == card.left() and 0 <= card.top() - heading.bottom() < 16
-    # The last column ("When") keeps some room before the table's right edge.
-    table = dialog.ledger_table
-    text = table.fontMetrics().horizontalAdvance(table.item(0, 4).text())
-    assert table.horizontalHeader().sectionSize(4) - text >= 12
     dialog.grab().save(str(artifacts_dir / "top_up_dialog.png"))
+    dialog.tabs.setCurrentIndex(1)
+    # The first column ("When") keeps some room before the next.
+    table = dialog.ledger_table
+    text = table.fontMetrics().horizontalAdvance(table.item(0, 0).text())
+    assert table.horizontalHeader().sectionSize(0) - text >= 12
+    # The debits name who sent each text and to whom.
+    qtbot.waitUntil(lambda: table.rowCount() >= 3, timeout=10000)
+    debits = [row for row in range(table.rowCount()) if table.item(row, 1).text() == "Message sent"]
+    assert debits and {table.item(row, 4).text() for row in debits} == {"alice"}
+    assert {table.item(row, 5).text() for row in debits} == {"(201) 555-0123"}
+    dialog.grab().save(str(artifacts_dir / "credits_history.png"))
 
 
-def test_buying_without_the_invoice_reference_shows_the_servers_reason(
-    qtbot, run, server, admin, sync
-):
+def test_buying_without_an_invoice_reference_adds_the_bundle(qtbot, run, server, admin, sync):
+    dialog = open_top_up(qtbot, run, sync, is_admin=True)
+    credits = admin.get("/api/v1/credits").json()
+    before = credits["balance"]
+    assert dialog.reference_edit.text() == ""
+    qtbot.mouseClick(dialog.buy_button, Qt.MouseButton.LeftButton)
+    accept_purchase(qtbot, dialog, "1 bundle: 1,000 messages for $20.00.")
+    qtbot.waitUntil(lambda: "Added" in dialog.message.text(), timeout=10000)
+    after = before + credits["bundle_size"]
+    assert balance_of(admin) == after
+    qtbot.waitUntil(lambda: dialog.balance_label.text() == f"{after:,}", timeout=10000)
+    qtbot.waitUntil(dialog.buy_button.isEnabled)
+
+
+def test_canceling_the_purchase_question_buys_nothing(qtbot, run, server, admin, sync):
     dialog = open_top_up(qtbot, run, sync, is_admin=True)
     before = balance_of(admin)
+    dialog.bundles_spin.setValue(3)
     qtbot.mouseClick(dialog.buy_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.message.text() != "", timeout=10000)
-    refused = admin.post("/api/v1/credits/top-up", json={"bundles": 1}).json()["detail"]
-    assert dialog.message.text() == refused
-    assert balance_of(admin) == before
+    qtbot.waitUntil(lambda: dialog.confirm_box is not None, timeout=10000)
+    assert "3 bundles: 3,000 messages for $60.00." in dialog.confirm_box.informativeText()
+    dialog.confirm_box.reject()
+    qtbot.waitUntil(lambda: dialog.confirm_box is None, timeout=10000)
     qtbot.waitUntil(dialog.buy_button.isEnabled)
+    assert balance_of(admin) == before
+    assert [e["kind"] for e in admin.get("/api/v1/credits/ledger").json()] == ["grant"]
+
+
+def test_usage_by_person_matter_and_month_with_a_chart_and_csv_files(
+    qtbot, qapp, run, server, admin, sync, tmp_path, artifacts_dir
+):
+    import csv
+
+    from inbox_app.ui import theme
+
+    client = admin.post("/api/v1/clients", json={"first_name": "Ana", "last_name": "Diaz"})
+    matter = admin.post(
+        "/api/v1/matters",
+        json={"client_id": client.json()["id"], "name": "Diaz v. Smith", "case_number": "24-17"},
+    )
+    assert matter.status_code == 201, matter.text
+    conversation = admin.post("/api/v1/conversations", json={"phone": "+12015550123"}).json()
+    filed = admin.put(
+        f"/api/v1/conversations/{conversation['id']}/file",
+        json={"client_id": client.json()["id"], "matter_id": matter.json()["id"]},
+    )
+    assert filed.status_code == 200, filed.text
+    for body in ("Your hearing is on Tuesday.", "Please bring your ID.", "See you there."):
+        sent = admin.post(
+            f"/api/v1/conversations/{conversation['id']}/messages", json={"body": body}
+        )
+        assert sent.status_code == 201, sent.text
+
+    for mode in ("light", "dark"):
+        theme.apply(qapp, dark=mode == "dark")
+        dialog = open_top_up(qtbot, run, sync, is_admin=True)
+        dialog.resize(820, 680)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        dialog.tabs.setCurrentWidget(dialog.usage_page)
+        page = dialog.usage_page
+        qtbot.waitUntil(lambda page=page: page.report is not None, timeout=10000)
+        assert [(r.label, r.credits) for r in page.report.rows] == [("alice", 3)]
+        assert page.table.item(0, 0).text() == "alice"
+        assert page.table.item(1, 0).text() == "Total"
+        assert page.bar_values == [3]
+        page.group_combo.setCurrentIndex(1)  # per matter
+        qtbot.waitUntil(
+            lambda page=page: page.report is not None and page.report.group == "matter",
+            timeout=10000,
+        )
+        assert page.table.item(0, 0).text().startswith("Diaz v. Smith (24-17)")
+        dialog.grab().save(str(artifacts_dir / f"credits_usage_{mode}.png"))
+        dialog.close()
+    theme.apply(qapp, dark=False)
+
+    async def pick(_parent, _title, suggested):
+        assert suggested.endswith(".csv")
+        return tmp_path / suggested
+
+    page.choose_path = pick
+    page.group_combo.setCurrentIndex(2)  # per month
+    qtbot.waitUntil(lambda: page.report.group == "month", timeout=10000)
+    run(page.export())
+    qtbot.waitUntil(lambda: "Saved to" in page.message.text(), timeout=10000)
+    [saved] = tmp_path.glob("texting-usage-by-month-*.csv")
+    rows = list(csv.reader(saved.open(encoding="utf-8")))
+    assert rows[0] == ["month", "month", "messages", "segments", "credits"]
+    assert sum(int(row[4]) for row in rows[1:]) == 3
+
+    dialog.choose_path = pick
+    run(dialog.export_ledger())
+    qtbot.waitUntil(lambda: "Saved to" in dialog.ledger_message.text(), timeout=10000)
+    ledger = list(csv.reader((tmp_path / "message-credits-ledger.csv").open(encoding="utf-8")))
+    assert [row[2] for row in ledger[1:]] == ["grant", "debit", "debit", "debit"]
+    assert {row[9] for row in ledger[2:]} == {"Diaz v. Smith (24-17)"}
+    assert not list(tmp_path.glob("*.part"))
 
 
 def test_admin_switches_auto_top_up(qtbot, run, server, admin, sync):
@@ -700,6 +807,7 @@ def test_a_declined_card_is_explained_in_the_dialog_and_adds_nothing(
     before = balance_of(admin)
 
     qtbot.mouseClick(dialog.buy_button, Qt.MouseButton.LeftButton)
+    accept_purchase(qtbot, dialog, "The firm's saved card is charged now.")
     qtbot.waitUntil(lambda: dialog.message.text() != "", timeout=10000)
     assert "insufficient funds" in dialog.message.text()
     qtbot.waitUntil(dialog.buy_button.isEnabled)
@@ -707,6 +815,7 @@ def test_a_declined_card_is_explained_in_the_dialog_and_adds_nothing(
 
     fake.mode = "succeed"
     qtbot.mouseClick(dialog.buy_button, Qt.MouseButton.LeftButton)
+    accept_purchase(qtbot, dialog)
     qtbot.waitUntil(lambda: "Added" in dialog.message.text(), timeout=10000)
     qtbot.waitUntil(dialog.buy_button.isEnabled)
     assert balance_of(admin) == before + 1000

@@ -55,7 +55,7 @@ def test_ctrl_p_prints_the_open_thread(admin, window, qtbot, monkeypatch):
     window.select_conversation(ids[1])
     activate(window, qtbot)
     qtbot.keyClick(window.thread_list, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: shown == ["printDialog"], timeout=5000)
+    qtbot.waitUntil(lambda: shown == ["printPreviewDialog"], timeout=5000)
 
 
 def test_up_and_down_move_through_threads_from_the_list_search_and_compose(admin, window, qtbot):

@@ -96,6 +96,16 @@ def test_clicking_the_toast_opens_its_conversation(qtbot, window, settings):
     assert not toast.isVisible()
 
 
+def test_forgetting_a_conversation_takes_its_toast_down_and_no_other(qtbot, window, settings):
+    notifier = Notifier(window, settings, player=SoundPlayer(command=[]))
+    notifier.show(5, "(201) 555-0133", "You will regret this")
+    qtbot.waitUntil(notifier.toast.isVisible)
+    notifier.forget(6)  # another conversation: the toast stays
+    assert notifier.toast.isVisible()
+    notifier.forget(5)
+    assert not notifier.toast.isVisible() and not notifier.toast.timer.isActive()
+
+
 def test_the_toast_hides_by_itself(qtbot, window, settings):
     notifier = Notifier(window, settings)
     notifier.toast.pop(3, "Title", "Body", msecs=50)

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from inbox_app.sync.api import StreamEvent
 from inbox_app.ui.dialogs import SendLaterDialog
 from inbox_app.ui.thread_view import compute_layout
-from tests.ui.helpers import compose, messages
+from tests.ui.helpers import compose, in_sending_hours, messages
 
 JAMES = "+12025550112"
 
@@ -64,7 +64,7 @@ def test_editing_a_scheduled_message_changes_its_text_and_time(admin, window, qt
     assert abs((dialog.chosen() - sent.send_at).total_seconds()) < 60
     dialog.body_edit.setPlainText("Court moved to Tuesday, 10 AM")
     assert dialog.counter.text().startswith("29 characters · 1 of 10 segments · GSM-7")
-    later = datetime.now().astimezone().replace(second=0, microsecond=0) + timedelta(days=4)
+    later = in_sending_hours(days=4)  # a time the server keeps as it is, at any hour of the day
     dialog.edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(later.timestamp())))
     qtbot.mouseClick(dialog.schedule_button, Qt.MouseButton.LeftButton)
 
@@ -205,6 +205,8 @@ def test_unknown_or_malformed_events_are_ignored(window, sync, qtbot):
         StreamEvent(kind="conversation.updated", data={"id": 1, "removed_message_ids": "x"}),
         StreamEvent(kind="credits.changed", data={"balance": None}),
         StreamEvent(kind="message.created", data={"value": [1, 2]}),
+        StreamEvent(kind="note.created", data={"value": [1, 2]}),
+        StreamEvent(kind="note.pinned", data={"id": 1}),
     ):
         sync._handle(event)  # no exception: the stream keeps going
     assert sync.is_online

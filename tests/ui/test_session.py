@@ -50,3 +50,58 @@ def test_a_revoked_token_is_forgotten_on_start(server, admin, tmp_path, run):
     assert run(client.resume()) is None
     assert credentials.load() is None
     run(client.close())
+
+
+def test_a_remembered_session_with_a_cache_paints_the_inbox_before_the_server_answers(
+    server, admin, tmp_path, run, qtbot
+):
+    from inbox_app.ui.main_window import MainWindow
+    from tests.ui.helpers import compose
+
+    for number in ("+12025550111", "+12025550112"):
+        compose(admin, number)
+    first = SyncClient(server.base_url, cache_dir=tmp_path)
+    run(first.sign_in("alice", PASSWORD))
+    assert len(run(first.conversations())) == 2  # kept in the cache
+    run(first.close())
+
+    # The server goes away; the next start needs no network call to show the inbox.
+    server.server.force_exit = True
+    server.stop()
+    second = SyncClient(None, cache_dir=tmp_path, retry_interval=0.2)
+    user = second.resume_cached()
+    assert user is not None and user.username == "alice" and second.connecting
+    window = MainWindow(second)
+    qtbot.addWidget(window)
+    assert "Connecting" in window.connection_label.text()
+    assert window.show_cached_list()
+    assert window.list_model.rowCount() == 2
+    assert run(second.verify())  # unreachable: the session stays, offline
+    assert not second.connecting and not second.is_online
+    assert "Offline" in window.connection_label.text()
+    assert credentials.load() is not None
+    run(window.load())
+    assert window.list_model.rowCount() == 2
+    window.close()
+    run(second.close())
+
+
+def test_a_refused_token_from_a_cached_start_is_forgotten(server, admin, tmp_path, run):
+    first = SyncClient(server.base_url, cache_dir=tmp_path)
+    run(first.sign_in("alice", PASSWORD))
+    run(first.close())
+    credentials.save_token(server.base_url, "alice", "forged-token")
+    client = SyncClient(None, cache_dir=tmp_path)
+    assert client.resume_cached() is not None
+    assert not run(client.verify())
+    assert credentials.load() is None
+    run(client.close())
+
+
+def test_no_cached_start_without_a_cache_or_for_another_server(server, admin, tmp_path, run):
+    credentials.save_token(server.base_url, "alice", "some-token")
+    assert SyncClient(None, cache_dir=tmp_path).resume_cached() is None  # nothing cached
+    first = SyncClient(server.base_url, cache_dir=tmp_path)
+    run(first.sign_in("alice", PASSWORD))
+    run(first.close())
+    assert SyncClient("http://127.0.0.1:9", cache_dir=tmp_path).resume_cached() is None

@@ -26,13 +26,18 @@ def server_view(admin, conversation_id: int) -> dict:
 
 
 def test_bell_mutes_and_unmutes(admin, window, opened, qtbot):
+    assert window.mute_button.property("bell") == "following"  # I composed: I take part
+    assert window.mute_button.toolTip().startswith("Following: you are notified")
     qtbot.mouseClick(window.mute_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.list_model.by_id(opened).muted, timeout=5000)
     assert server_view(admin, opened)["muted"] is True
-    assert window.mute_button.toolTip() == "Turn notifications on"
+    assert window.mute_button.property("bell") == "muted"
+    assert window.mute_button.toolTip().endswith("Click to turn notifications on.")
+    assert window.action_mute.text() == "Turn notifications on"
     qtbot.mouseClick(window.mute_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.list_model.by_id(opened).muted, timeout=5000)
     assert server_view(admin, opened)["muted"] is False
+    assert server_view(admin, opened)["bell"] == "following"
 
 
 def test_archive_moves_the_thread_to_the_archived_view_and_back(admin, window, opened, qtbot):
@@ -54,6 +59,8 @@ def test_archive_moves_the_thread_to_the_archived_view_and_back(admin, window, o
 def test_leave_takes_the_thread_out_of_my_inbox_only(admin, staff, window, opened, qtbot):
     window.action_leave.trigger()
     qtbot.waitUntil(lambda: window.list_model.row_of(opened) < 0, timeout=5000)
+    # The row goes at once; the server's answer follows.
+    qtbot.waitUntil(lambda: server_view(admin, opened)["left"], timeout=5000)
     mine = [c["id"] for c in admin.get("/api/v1/conversations").json()]
     theirs = [c["id"] for c in staff.get("/api/v1/conversations").json()]
     assert opened not in mine and opened in theirs
@@ -71,7 +78,7 @@ def test_mark_unread_closes_the_thread_and_shows_it_unread(admin, window, opened
 def test_block_deletes_the_thread_after_confirmation(admin, window, opened, qtbot, monkeypatch):
     import inbox_app.ui.dialogs.block as block
 
-    async def confirm(parent=None):
+    async def confirm(parent=None, name=None, phone=None):
         return True, False
 
     monkeypatch.setattr(block, "confirm_block_async", confirm)

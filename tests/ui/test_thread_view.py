@@ -47,7 +47,8 @@ def test_a_failed_text_shows_the_carriers_reason_and_can_be_retried(server, admi
             .where(t.Message.id == sent["id"])
             .values(status="failed", error_code="30003", error_text="Unreachable destination")
         )
-    window.select_conversation(conversation["id"])
+    # The list learns of the new thread from the stream, which may come after the carrier's answer.
+    qtbot.waitUntil(lambda: window.select_conversation(conversation["id"]), timeout=5000)
     model = window.thread_model
     qtbot.waitUntil(
         lambda: (

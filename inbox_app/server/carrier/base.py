@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 # Called as sink(carrier_sid, carrier_status, error_code, error_text): the same path a status
@@ -37,5 +38,10 @@ class Carrier(Protocol):
         media_urls: Sequence[str],
         status_callback: str | None,
     ) -> Receipt: ...
+
+    def find(self, to: str, from_: str, body: str, since: datetime) -> list[Receipt]:
+        """Messages the carrier has from `from_` to `to` with exactly `body`, created at or after
+        `since`, oldest first; raises `errors.CarrierError` when the carrier cannot say."""
+        ...
 
     def close(self) -> None: ...

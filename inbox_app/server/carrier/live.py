@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -18,6 +19,10 @@ log = logging.getLogger("inbox.carrier")
 
 TWILIO_API = "https://api.twilio.com"
 TIMEOUT_SECONDS = 15.0
+# Looking a text up: how many of the number's messages to read at most, and how far the
+# carrier's clock may be behind ours.
+FIND_LIMIT = 500
+CLOCK_SKEW = timedelta(minutes=2)
 
 
 class _RebasedHttpClient(TwilioHttpClient):
@@ -72,6 +77,33 @@ class LiveCarrier:
             raise CarrierError(f"The carrier refused the message: {exc}", retryable=False) from exc
         return Receipt(sid=message.sid, status=message.status or "queued")
 
+    def find(self, to: str, from_: str, body: str, since: datetime) -> list[Receipt]:
+        """Twilio's Messages list filtered by To, From and DateSent, matched on the body.
+
+        A text Twilio has not sent yet has no `date_sent`, so the newest page without the date
+        filter is read too."""
+        earliest = since - CLOCK_SKEW
+        try:
+            found = self.client.messages.list(
+                to=to, from_=from_, date_sent_after=earliest, limit=FIND_LIMIT, page_size=100
+            )
+            found += self.client.messages.list(to=to, from_=from_, limit=50)
+        except TwilioRestException as exc:
+            raise _lookup_error(exc) from exc
+        except (requests.RequestException, TwilioException) as exc:
+            raise _lookup_error(exc) from exc
+        seen: set[str] = set()
+        matches = []
+        for message in found:
+            created = message.date_created or message.date_sent
+            if message.sid in seen or message.body != body or created is None:
+                continue
+            if created >= earliest:
+                seen.add(message.sid)
+                matches.append((created, Receipt(sid=message.sid, status=message.status or "sent")))
+        matches.sort(key=lambda pair: pair[0])
+        return [receipt for _created, receipt in matches]
+
     def close(self) -> None:
         session = self.client.http_client.session
         if session is not None:
@@ -88,6 +120,16 @@ def _transport_error(exc: requests.RequestException) -> CarrierError:
     log.warning("carrier gave no answer; the message may have been sent: %s", exc)
     return CarrierError(
         "The carrier did not answer; it may have been sent. Check before resending.",
+        carrier_code=NO_ANSWER,
+        retryable=False,
+    )
+
+
+def _lookup_error(exc: Exception) -> CarrierError:
+    log.warning("the carrier could not say whether it has a message: %s", exc)
+    return CarrierError(
+        "The carrier did not answer, and could not say afterwards whether it took the text; "
+        "it may have been sent. Check before resending.",
         carrier_code=NO_ANSWER,
         retryable=False,
     )

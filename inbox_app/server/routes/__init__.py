@@ -17,17 +17,33 @@ def register(app: FastAPI) -> None:
     for records in (clients, contacts, matters, flows, events):
         api.include_router(records.router)
     api.include_router(stream.router)
-    from inbox_app.server.routes import conversations, messages, webhooks
+    from inbox_app.server.routes import conversations, messages, notes, presence, webhooks
 
     # Messages first: /conversations/{id}/messages must win over /conversations/{id}/{action}.
     api.include_router(messages.router)
+    api.include_router(notes.router)
+    api.include_router(presence.router)
     api.include_router(conversations.router)
     app.include_router(webhooks.router)
     api.include_router(credits_routes.router)
-    from inbox_app.server.routes import firm
+    from inbox_app.server.routes import blocks, firm, users
 
     api.include_router(firm.router)
+    api.include_router(blocks.router)
+    api.include_router(users.router)
     api.include_router(media_routes.router)
+    from inbox_app.server.routes import search
+
+    api.include_router(search.router)
+    from inbox_app.server.routes import quick_replies
+
+    api.include_router(quick_replies.router)
+    from inbox_app.server.routes import imports
+
+    api.include_router(imports.router)
     app.include_router(api)
     app.include_router(health.router)
+    from inbox_app.server.routes import metrics as metrics_routes
+
+    app.include_router(metrics_routes.router)
     app.include_router(media_routes.public_router)

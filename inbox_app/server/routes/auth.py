@@ -17,6 +17,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 def user_out(user) -> UserOut:
     out = UserOut.model_validate(user)
     out.firm_name = user.firm.name
+    out.firm_time_zone = user.firm.time_zone or ""
     return out
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from inbox_app.models.schemas import ConsentEventOut, ContactOut, ContactPatch
+from inbox_app.models.schemas import ConsentEventOut, ConsentIn, ContactOut, ContactPatch
 from inbox_app.server.deps import CurrentUser, Id, Offset, OptionalId, SessionDep
 from inbox_app.server.services import contacts
 
@@ -56,13 +56,17 @@ def delete_contact(contact_id: Id, user: CurrentUser, session: SessionDep) -> No
 
 
 @router.post("/contacts/{contact_id}/opt-out")
-def opt_out(contact_id: Id, user: CurrentUser, session: SessionDep) -> ContactOut:
-    return contacts.opt_out(session, user, contact_id)
+def opt_out(
+    contact_id: Id, user: CurrentUser, session: SessionDep, body: ConsentIn | None = None
+) -> ContactOut:
+    return contacts.opt_out(session, user, contact_id, body.note if body else "")
 
 
 @router.post("/contacts/{contact_id}/opt-in")
-def opt_in(contact_id: Id, user: CurrentUser, session: SessionDep) -> ContactOut:
-    return contacts.opt_in(session, user, contact_id)
+def opt_in(
+    contact_id: Id, user: CurrentUser, session: SessionDep, body: ConsentIn | None = None
+) -> ContactOut:
+    return contacts.opt_in(session, user, contact_id, body.note if body else "")
 
 
 @router.post("/contacts/{contact_id}/archive")

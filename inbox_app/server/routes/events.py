@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from inbox_app.models.schemas import EventIn, EventOut, EventPatch, MessageOut
+from inbox_app.models.schemas import (
+    AgendaEventOut,
+    EventIn,
+    EventOut,
+    EventPatch,
+    MessageOut,
+    ReminderOut,
+)
 from inbox_app.server.deps import CurrentUser, Id, Offset, OptionalId, SessionDep
-from inbox_app.server.services import reminders
+from inbox_app.server.services import agenda, reminders
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -43,6 +51,30 @@ def list_events(
     )
 
 
+# Before /{event_id}: "upcoming" is not an id.
+@router.get("/upcoming")
+def upcoming_events(
+    user: CurrentUser,
+    session: SessionDep,
+    days: Annotated[int, Query(ge=1, le=agenda.MAX_DAYS)] = 14,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    client_id: OptionalId = None,
+    matter_id: OptionalId = None,
+    attorney_id: OptionalId = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
+) -> list[AgendaEventOut]:
+    return agenda.upcoming(
+        session,
+        user,
+        days=days,
+        start=start,
+        client_id=client_id,
+        matter_id=matter_id,
+        attorney_id=attorney_id,
+        limit=limit,
+    )
+
+
 @router.get("/{event_id}")
 def get_event(event_id: Id, user: CurrentUser, session: SessionDep) -> EventOut:
     return reminders.get_event(session, user, event_id)
@@ -63,3 +95,8 @@ def delete_event(event_id: Id, user: CurrentUser, session: SessionDep) -> None:
 @router.get("/{event_id}/messages")
 def event_messages(event_id: Id, user: CurrentUser, session: SessionDep) -> list[MessageOut]:
     return reminders.event_messages(session, user, event_id)
+
+
+@router.get("/{event_id}/reminders")
+def event_reminders(event_id: Id, user: CurrentUser, session: SessionDep) -> list[ReminderOut]:
+    return agenda.event_reminders(session, user, event_id)

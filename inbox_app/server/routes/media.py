@@ -21,20 +21,20 @@ _NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 @router.get("/{media_id}", response_class=FileResponse)
 def image(media_id: Id, user: CurrentUser, session: SessionDep, settings: SettingsDep):
-    path, content_type = media.file_for(session, settings, user, media_id)
-    return FileResponse(path, media_type=content_type, headers=_PRIVATE)
+    stored, content_type = media.file_for(session, settings, user, media_id)
+    return stored.response(content_type, _PRIVATE)
 
 
 @router.get("/{media_id}/thumbnail", response_class=FileResponse)
 def thumbnail(media_id: Id, user: CurrentUser, session: SessionDep, settings: SettingsDep):
-    path, content_type = media.file_for(session, settings, user, media_id, thumbnail=True)
-    return FileResponse(path, media_type=content_type, headers=_PRIVATE)
+    stored, content_type = media.file_for(session, settings, user, media_id, thumbnail=True)
+    return stored.response(content_type, _PRIVATE)
 
 
 @public_router.get("/media/public/{media_id}/{token}", response_class=FileResponse)
 def public_image(media_id: Id, token: str, session: SessionDep, settings: SettingsDep):
-    path, content_type = media.public_file_for(session, settings, media_id, token)
-    return FileResponse(path, media_type=content_type, headers=_NO_STORE)
+    stored, content_type = media.public_file_for(session, settings, media_id, token)
+    return stored.response(content_type, _NO_STORE)
 
 
 @public_router.post(media.SIMULATOR_PATH, status_code=201)
@@ -57,5 +57,5 @@ async def simulator_upload(
 
 @public_router.get(f"{media.SIMULATOR_PATH}/{{name}}", response_class=FileResponse)
 def simulator_media(name: str, settings: SettingsDep):
-    path, content_type = media.simulator_file(settings, name)
-    return FileResponse(path, media_type=content_type, headers=_NO_STORE)
+    stored, content_type = media.simulator_file(settings, name)
+    return stored.response(content_type, _NO_STORE)

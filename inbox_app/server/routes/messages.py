@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,6 +16,7 @@ from inbox_app.server.deps import (
     NUL,
     CurrentUser,
     Id,
+    Offset,
     OptionalId,
     SessionDep,
     SettingsDep,
@@ -26,7 +28,7 @@ from inbox_app.server.services import messages
 router = APIRouter(tags=["messages"])
 
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
-FIELDS = ("body", "send_at", "idempotency_key")
+FIELDS = ("body", "send_at", "idempotency_key", "check_recent_reply")
 
 Upload = tuple[str, str, bytes]
 
@@ -78,8 +80,24 @@ def list_messages(
     session: SessionDep,
     before: OptionalId = None,
     limit: Annotated[int, Query(ge=1, le=messages.PAGE_MAX)] = messages.PAGE_DEFAULT,
+    after: Offset | None = None,
+    around: OptionalId = None,
+    at: datetime | None = None,
+    include_notes: bool = False,
 ) -> MessagePage:
-    return messages.page(session, user, conversation_id, before, limit)
+    """A page of the thread, oldest first. Internal notes and system lines (direction and
+    status `internal`) only with `include_notes=true`; `limit` counts what was asked for."""
+    return messages.page(
+        session,
+        user,
+        conversation_id,
+        before,
+        limit,
+        after=after,
+        around=around,
+        at=at,
+        include_notes=include_notes,
+    )
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=201)
@@ -94,6 +112,16 @@ def send_message(
     # A repeated idempotency_key answers 201 with the first message too (CONTRACT.md), so a
     # retrying client sees the same answer as if its first attempt had arrived.
     out, _created = messages.send(session, settings, user, conversation_id, data, uploads)
+    return out
+
+
+@router.post("/messages/{message_id}/retry", status_code=201)
+def retry_message(
+    message_id: Id, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> MessageOut:
+    """Send a failed text again, with its images, as a new message (201; the same again: 201
+    with that message). 409 `not_retryable` for a text that did not fail."""
+    out, _created = messages.retry(session, settings, user, message_id)
     return out
 
 

@@ -16,6 +16,7 @@ from sse_starlette import EventSourceResponse
 
 from inbox_app.server.deps import Offset
 from inbox_app.server.errors import NotAuthenticated, Unavailable
+from inbox_app.server.security import token_digest
 from inbox_app.server.services import auth
 from inbox_app.server.stream import Viewer
 
@@ -37,7 +38,8 @@ def stream_viewer(
     # A short session of its own: the stream stays open for hours and must not hold one.
     with request.app.state.sessionmaker() as session:
         user = auth.user_for_token(session, token)
-        return Viewer(firm_id=user.firm_id, user_id=user.id)
+        # The broker re-checks the token while the stream is open: signing out ends it.
+        return Viewer(firm_id=user.firm_id, user_id=user.id, token_digest=token_digest(token))
 
 
 @router.get("/stream")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from inbox_app.models import tables as t
 from inbox_app.models.schemas import ClientIn, ClientOut, ClientPatch
 from inbox_app.server.errors import Invalid, NotFound
-from inbox_app.server.services import contacts, reminders
+from inbox_app.server.services import contacts, record_events, reminders
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,4})?$")
 
@@ -58,6 +58,7 @@ def create_client(session: Session, user: t.User, body: ClientIn) -> ClientOut:
         )
         session.add(client)
         session.flush()
+        record_events.announce(session, user.firm_id, "client.updated", [(client.id, client.id)])
         return client_out(session, client)
 
 
@@ -69,7 +70,8 @@ def get_client(session: Session, user: t.User, client_id: int) -> ClientOut:
 def list_clients(
     session: Session, user: t.User, *, q: str | None = None, limit: int = 50, offset: int = 0
 ) -> list[ClientOut]:
-    """Clients by name; `q` matches a first or last name, "First Last", or a contact's number."""
+    """Clients by name; `q` matches a first or last name, "First Last", a contact's number or a
+    matter's case number."""
     query = select(t.Client).where(t.Client.firm_id == user.firm_id)
     if q and q.strip():
         words = q.strip().split()
@@ -78,18 +80,23 @@ def list_clients(
             query = query.where(
                 or_(t.Client.first_name.ilike(pattern), t.Client.last_name.ilike(pattern))
             )
+        by_case = select(t.Matter.client_id).where(
+            t.Matter.firm_id == user.firm_id, t.Matter.case_number.ilike(f"%{q.strip()}%")
+        )
+        matches = [
+            t.Client.id.in_(by_case),
+            t.Client.id.in_(query.with_only_columns(t.Client.id)),
+        ]
         digits = re.sub(r"\D", "", q)
         if len(digits) >= 3:
-            by_phone = select(t.Contact.client_id).where(
-                t.Contact.firm_id == user.firm_id, t.Contact.phone.contains(digits)
+            matches.append(
+                t.Client.id.in_(
+                    select(t.Contact.client_id).where(
+                        t.Contact.firm_id == user.firm_id, t.Contact.phone.contains(digits)
+                    )
+                )
             )
-            query = select(t.Client).where(
-                t.Client.firm_id == user.firm_id,
-                or_(
-                    t.Client.id.in_(by_phone),
-                    t.Client.id.in_(query.with_only_columns(t.Client.id)),
-                ),
-            )
+        query = select(t.Client).where(t.Client.firm_id == user.firm_id, or_(*matches))
     query = query.order_by(t.Client.last_name, t.Client.first_name, t.Client.id)
     with session.begin():
         clients = session.scalars(query.limit(limit).offset(offset)).all()
@@ -115,6 +122,7 @@ def update_client(session: Session, user: t.User, client_id: int, patch: ClientP
             setattr(client, name, value)
         session.flush()
         reminders.sync_clients_in(session, user.firm_id, [client.id])
+        record_events.announce(session, user.firm_id, "client.updated", [(client.id, client.id)])
         return client_out(session, client)
 
 
@@ -125,3 +133,4 @@ def delete_client(session: Session, user: t.User, client_id: int) -> None:
         event_ids = session.scalars(select(t.Event.id).where(t.Event.client_id == client.id)).all()
         reminders.remove_reminders_in(session, user.firm_id, event_ids)
         session.delete(client)
+        record_events.announce(session, user.firm_id, "client.deleted", [(client_id, client_id)])

@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from inbox_app.models import tables as t
-from inbox_app.server.services import events
+from inbox_app.models.schemas import ConsentEventOut
+from inbox_app.server.services import events, record_events
 
 # Statuses of outbound messages that have not reached the carrier and so can still be stopped.
 UNSENT = ("scheduled", "held", "queued")
@@ -58,11 +59,14 @@ def _set(
         .where(t.Conversation.firm_id == firm_id, t.Conversation.phone == phone)
         .values(opted_out=not opted_in)
     )
-    session.execute(
+    changed = session.execute(
         update(t.Contact)
         .where(t.Contact.firm_id == firm_id, t.Contact.phone == phone)
         .values(opted_out=not opted_in)
-    )
+        .returning(t.Contact.id, t.Contact.client_id)
+    ).all()
+    # Every desktop showing one of these contacts redraws its badge (a STOP by text included).
+    record_events.announce(session, firm_id, "contact.updated", changed)
     if contact_id is None:
         contact_id = session.scalar(
             select(t.Contact.id)
@@ -177,3 +181,23 @@ def history(session: Session, firm_id: int, phone: str) -> list[t.ConsentEvent]:
             .order_by(t.ConsentEvent.id)
         )
     )
+
+
+def history_out(session: Session, firm_id: int, phone: str) -> list[ConsentEventOut]:
+    """The number's consent history, oldest first, naming the user behind each staff change."""
+    rows = history(session, firm_id, phone)
+    ids = {row.user_id for row in rows if row.user_id is not None}
+    names = (
+        {
+            user.id: user.display_name or user.username
+            for user in session.execute(
+                select(t.User.id, t.User.display_name, t.User.username).where(t.User.id.in_(ids))
+            )
+        }
+        if ids
+        else {}
+    )
+    return [
+        ConsentEventOut.model_validate(row).model_copy(update={"user_name": names.get(row.user_id)})
+        for row in rows
+    ]

@@ -16,7 +16,7 @@ from inbox_app.domain import phone
 from inbox_app.models import tables as t
 from inbox_app.models.schemas import ConsentEventOut, ContactIn, ContactOut, ContactPatch
 from inbox_app.server.errors import Conflict, Invalid, NotFound
-from inbox_app.server.services import consent, events, reminders
+from inbox_app.server.services import consent, events, record_events, reminders
 
 CONTACT_TYPES = ("cell", "mobile", "home", "work", "school", "fax", "other")
 
@@ -30,6 +30,7 @@ def contact_out(contact: t.Contact) -> ContactOut:
         channel=contact.channel,
         opted_out=contact.opted_out,
         invalid=contact.invalid,
+        can_receive_texts=not contact.cannot_receive_texts,
         archived=contact.archived,
         trashed=contact.trashed_at is not None,
     )
@@ -52,6 +53,13 @@ def _type(value: str) -> str:
 def _resync(session: Session, contact: t.Contact) -> None:
     if contact.client_id is not None:
         reminders.sync_clients_in(session, contact.firm_id, [contact.client_id])
+    _announce(session, contact)
+
+
+def _announce(session: Session, contact: t.Contact) -> None:
+    record_events.announce(
+        session, contact.firm_id, "contact.updated", [(contact.id, contact.client_id)]
+    )
 
 
 def create_contact(session: Session, user: t.User, client_id: int, body: ContactIn) -> ContactOut:
@@ -76,6 +84,8 @@ def create_contact(session: Session, user: t.User, client_id: int, body: Contact
             type=kind,
             channel=body.channel,
             invalid=invalid,
+            # The rule compose applies: a landline or toll-free number never gets a text.
+            cannot_receive_texts=not invalid and not phone.is_mobile_capable(number),
             opted_out=opted_out,
         )
         session.add(contact)
@@ -104,6 +114,7 @@ def create_contact(session: Session, user: t.User, client_id: int, body: Contact
                     note="Added with consent to text",
                 )
         session.refresh(contact)
+        _announce(session, contact)
         return contact_out(contact)
 
 
@@ -206,20 +217,27 @@ def delete_contact(session: Session, user: t.User, contact_id: int) -> None:
         session.flush()
         if client_id is not None:
             reminders.sync_clients_in(session, user.firm_id, [client_id])
+        record_events.announce(session, user.firm_id, "contact.updated", [(contact_id, client_id)])
 
 
-def opt_out(session: Session, user: t.User, contact_id: int) -> ContactOut:
-    """Staff opt the number out: its unsent messages are canceled and it gets no more."""
-    return _set_consent(session, user, contact_id, opted_out=True)
+def opt_out(session: Session, user: t.User, contact_id: int, note: str = "") -> ContactOut:
+    """Staff opt the number out: its unsent messages are canceled and it gets no more.
+
+    `note` (why, e.g. "asked by phone") is kept in the consent history.
+    """
+    return _set_consent(session, user, contact_id, opted_out=True, note=note)
 
 
-def opt_in(session: Session, user: t.User, contact_id: int) -> ContactOut:
+def opt_in(session: Session, user: t.User, contact_id: int, note: str = "") -> ContactOut:
     """Staff opt the number back in; reminders are made again for upcoming events."""
-    return _set_consent(session, user, contact_id, opted_out=False)
+    return _set_consent(session, user, contact_id, opted_out=False, note=note)
 
 
-def _set_consent(session: Session, user: t.User, contact_id: int, *, opted_out: bool) -> ContactOut:
+def _set_consent(
+    session: Session, user: t.User, contact_id: int, *, opted_out: bool, note: str = ""
+) -> ContactOut:
     change = consent.opt_out_in if opted_out else consent.opt_in_in
+    note = note.strip()
     with session.begin():
         contact = contact_in(session, user.firm_id, contact_id)
         if contact.opted_out != opted_out:
@@ -230,6 +248,7 @@ def _set_consent(session: Session, user: t.User, contact_id: int, *, opted_out: 
                 source="staff",
                 user_id=user.id,
                 contact_id=contact.id,
+                note=note,
             )
             session.refresh(contact)
         return contact_out(contact)
@@ -272,10 +291,7 @@ def consent_history(session: Session, user: t.User, contact_id: int) -> list[Con
     """Every consent change of the contact's number, oldest first, with how and by whom."""
     with session.begin():
         contact = contact_in(session, user.firm_id, contact_id)
-        return [
-            ConsentEventOut.model_validate(row)
-            for row in consent.history(session, user.firm_id, contact.phone)
-        ]
+        return consent.history_out(session, user.firm_id, contact.phone)
 
 
 def consent_for_phone(session: Session, user: t.User, number: str) -> list[ConsentEventOut]:
@@ -287,10 +303,7 @@ def consent_for_phone(session: Session, user: t.User, number: str) -> list[Conse
     except phone.InvalidPhoneNumber:
         number = number.strip()
     with session.begin():
-        return [
-            ConsentEventOut.model_validate(row)
-            for row in consent.history(session, user.firm_id, number)
-        ]
+        return consent.history_out(session, user.firm_id, number)
 
 
 def purge_trashed(session: Session, now: datetime | None = None) -> int:

@@ -7,20 +7,31 @@ nothing about their existence leaks.
 
 from __future__ import annotations
 
-import re
-from typing import Literal
+import base64
+import json
+from datetime import datetime
+from typing import Literal, NamedTuple
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from inbox_app.domain import phone as phones
 from inbox_app.models import tables as t
-from inbox_app.models.schemas import ConversationFileIn, ConversationIn, ConversationOut
-from inbox_app.server.errors import Invalid, ThreadNotFound
+from inbox_app.models.schemas import (
+    MAX_ID,
+    ConversationFileIn,
+    ConversationIn,
+    ConversationOut,
+    SeenByOut,
+)
+from inbox_app.server.errors import Invalid, RecipientBlocked, ThreadNotFound
 from inbox_app.server.services import events
 
-Action = Literal["read", "unread", "mute", "unmute", "leave", "archive", "unarchive"]
+Action = Literal["read", "unread", "follow", "mute", "unmute", "leave", "archive", "unarchive"]
+
+# Outbound statuses that mean "this text did not reach the client".
+FAILED = ("failed", "undelivered")
 
 PREVIEW_CHARS = 200
 LIST_LIMIT = 500
@@ -155,15 +166,51 @@ def updated_payload(conversation) -> dict:
         "hidden": conversation.hidden,
         "client_id": conversation.client_id,
         "matter_id": conversation.matter_id,
+        "assignee_id": getattr(conversation, "assignee_id", None),
     }
+
+
+def seen_by_in(session: Session, conversation: t.Conversation) -> list[SeenByOut]:
+    """The firm's active users who read the conversation since its latest inbound text, by name.
+
+    Reading stores the conversation's inbound count at that moment (`read_inbound_count`, the
+    unread badge's own record), so "has seen the latest inbound text" is that count reaching
+    the conversation's.
+    """
+    inbound_count = session.scalar(
+        select(t.Conversation.inbound_count).where(t.Conversation.id == conversation.id)
+    )
+    if not inbound_count:
+        return []
+    s, u = t.ConversationState, t.User
+    name = func.coalesce(func.nullif(u.display_name, ""), u.username)
+    rows = session.execute(
+        select(u.id, name.label("name"))
+        .join(s, s.user_id == u.id)
+        .where(
+            s.conversation_id == conversation.id,
+            s.read_inbound_count >= inbound_count,
+            u.firm_id == conversation.firm_id,
+            u.is_active.is_(True),
+        )
+        .order_by(name, u.id)
+    ).all()
+    return [SeenByOut(id=row.id, name=row.name) for row in rows]
 
 
 def out_in(session: Session, user: t.User, conversation_id: int) -> ConversationOut:
     """One conversation as `user` sees it (left, archived and hidden ones included)."""
-    rows = _query(session, user, only_id=conversation_id)
+    rows = outs_in(session, user, [conversation_id])
     if not rows:
         raise ThreadNotFound("This conversation does not exist or was deleted.")
     return rows[0]
+
+
+def outs_in(session: Session, user: t.User, ids: list[int]) -> list[ConversationOut]:
+    """The firm's conversations of `ids` as `user` sees them, in no particular order."""
+    if not ids:
+        return []
+    return _query(session, user, only_ids=ids).conversations
 
 
 # --- whole operations (own their transaction) -----------------------------------------------
@@ -175,12 +222,28 @@ def list_for(
     *,
     unread: bool = False,
     archived: bool = False,
+    mentions: bool = False,
+    assigned_to_me: bool = False,
     q: str | None = None,
     limit: int = LIST_LIMIT,
-) -> list[ConversationOut]:
-    """My inbox, newest activity first; `archived` shows the archived ones instead."""
+    cursor: str | None = None,
+) -> Page:
+    """A page of my inbox, newest activity first; `archived` shows the archived ones instead,
+    `mentions` only those where a note mentions me that I have not opened yet,
+    `assigned_to_me` only those assigned to me."""
     with session.begin():
-        return _query(session, user, unread=unread, archived=archived, q=q, limit=limit)
+        return _query(
+            session,
+            user,
+            unread=unread,
+            archived=archived,
+            mentions=mentions,
+            assigned_to_me=assigned_to_me,
+            q=q,
+            limit=limit,
+            cursor=cursor,
+            count=True,
+        )
 
 
 def get(session: Session, user: t.User, conversation_id: int) -> ConversationOut:
@@ -200,6 +263,12 @@ def compose(session: Session, user: t.User, data: ConversationIn) -> tuple[Conve
             " toll-free or premium number)."
         )
     with session.begin():
+        from inbox_app.server.services import blocks
+
+        if blocks.is_blocked(session, user.firm_id, phone):
+            raise RecipientBlocked(
+                blocks.BLOCKED_COMPOSE.format(phone=phones.format_display(phone))
+            )
         client_id, matter_id = _check_filing_in(
             session, user.firm_id, data.client_id, data.matter_id
         )
@@ -227,12 +296,31 @@ def apply_action(
             state = state_in(session, conversation.id, user.id)
             if action == "read":
                 state.last_read_message_id = _last_message_id(session, conversation.id)
+                # Read from the row, not the session's copy: an inbound text may just have
+                # counted itself.
+                inbound_count = session.scalar(
+                    select(t.Conversation.inbound_count).where(t.Conversation.id == conversation.id)
+                )
+                newly_seen = inbound_count > 0 and (state.read_inbound_count or 0) < inbound_count
+                state.read_inbound_count = inbound_count
                 state.marked_unread = False
+                # Opening the thread is seeing the note that mentioned me.
+                state.unseen_mention_id = None
+                if newly_seen:
+                    session.flush()
+                    # Everyone with the thread open updates its "Seen by" line.
+                    seen = [row.model_dump() for row in seen_by_in(session, conversation)]
+                    events.publish(
+                        session,
+                        conversation.firm_id,
+                        "conversation.seen",
+                        {"conversation_id": conversation.id, "seen_by": seen},
+                    )
             elif action == "unread":
                 state.marked_unread = True
             elif action == "mute":
                 state.muted = True
-            elif action == "unmute":
+            elif action in ("follow", "unmute"):
                 # Turning the bell on asks for notifications, as taking part does.
                 state.muted = False
                 state.is_participant = True
@@ -296,85 +384,189 @@ def _check_filing_in(
     return client_id, matter_id
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+class Page(NamedTuple):
+    """One page of the inbox: its rows, the cursor of the next page (None at the end), and how
+    many conversations the whole list holds."""
+
+    conversations: list[ConversationOut]
+    next_cursor: str | None
+    total: int
+
+
+def _encode_cursor(as_of: datetime, as_of_id: int, activity: datetime, conversation_id: int) -> str:
+    raw = json.dumps(
+        [as_of.isoformat(), as_of_id, activity.isoformat(), conversation_id], separators=(",", ":")
+    )
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int, datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        as_of, as_of_id, activity, conversation_id = json.loads(raw)
+        parsed = (
+            datetime.fromisoformat(as_of),
+            int(as_of_id),
+            datetime.fromisoformat(activity),
+            int(conversation_id),
+        )
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise Invalid(
+            "The cursor is not one this server gave; start again from the first page."
+        ) from None
+    if parsed[0].tzinfo is None or parsed[2].tzinfo is None or not 0 <= parsed[1] <= MAX_ID:
+        raise Invalid("The cursor is not one this server gave; start again from the first page.")
+    if not 0 <= parsed[3] <= MAX_ID:
+        raise Invalid("The cursor is not one this server gave; start again from the first page.")
+    return parsed
+
+
+def _paging_key(as_of: datetime, as_of_id: int):
+    """A conversation's activity as it was when paging began.
+
+    A text arriving while someone pages moves its conversation to the top; ordering every page
+    by the activity as of the first page (the newest manual or inbound message up to the first
+    page's last message id) keeps each conversation on exactly one page. The client hears of the
+    new text from the stream.
+    """
+    c = t.Conversation
+    activity = func.coalesce(c.last_message_at, c.created_at)
+    before = (
+        select(t.Message.created_at)
+        .where(
+            t.Message.conversation_id == c.id,
+            t.Message.id <= as_of_id,
+            t.Message.origin == "manual",
+        )
+        .order_by(t.Message.id.desc())
+        .limit(1)
+        .correlate(c)
+        .scalar_subquery()
+    )
+    return case((activity <= as_of, activity), else_=func.coalesce(before, c.created_at))
 
 
 def _query(
     session: Session,
     user: t.User,
     *,
-    only_id: int | None = None,
+    only_ids: list[int] | None = None,
     unread: bool = False,
     archived: bool = False,
+    mentions: bool = False,
+    assigned_to_me: bool = False,
     q: str | None = None,
     limit: int = LIST_LIMIT,
-) -> list[ConversationOut]:
+    cursor: str | None = None,
+    count: bool = False,
+) -> Page:
     c = t.Conversation
     state = aliased(t.ConversationState)
-    last_read = func.coalesce(state.last_read_message_id, 0)
-    unread_count = (
-        select(func.count(t.Message.id))
-        .where(
-            t.Message.conversation_id == c.id,
-            t.Message.direction == "inbound",
-            t.Message.id > last_read,
-        )
-        .correlate(c, state)
-        .scalar_subquery()
-    )
+    read_count = func.coalesce(state.read_inbound_count, 0)
     is_blocked = exists().where(
         t.BlockedNumber.firm_id == c.firm_id, t.BlockedNumber.phone == c.phone
     )
+    # The status of the latest outbound text (ids only grow; (conversation_id, id) is indexed).
+    last_outbound_status = (
+        select(t.Message.status)
+        .where(t.Message.conversation_id == c.id, t.Message.direction == "outbound")
+        .order_by(t.Message.id.desc())
+        .limit(1)
+        .correlate(c)
+        .scalar_subquery()
+    )
     contact_name = func.trim(t.Client.first_name + " " + t.Client.last_name)
-    stmt = (
-        select(
-            c,
-            contact_name.label("contact_name"),
-            t.Matter.name.label("matter_name"),
-            unread_count.label("unread_count"),
-            func.coalesce(state.marked_unread, False).label("marked_unread"),
-            func.coalesce(state.muted, False).label("muted"),
-            is_blocked.label("is_blocked"),
-        )
+    joined = (
+        select(c)
         .outerjoin(state, and_(state.conversation_id == c.id, state.user_id == user.id))
         .outerjoin(t.Client, t.Client.id == c.client_id)
-        .outerjoin(t.Matter, t.Matter.id == c.matter_id)
         .where(c.firm_id == user.firm_id)
     )
-    if only_id is not None:
-        stmt = stmt.where(c.id == only_id)
+    paging = None
+    if only_ids is not None:
+        joined = joined.where(c.id.in_(only_ids))
     else:
-        stmt = stmt.where(
+        joined = joined.where(
             c.hidden.is_(False),
             c.archived.is_(archived),
             func.coalesce(state.left, False).is_(False),
         )
         if unread:
-            stmt = stmt.where(or_(unread_count > 0, state.marked_unread.is_(True)))
+            joined = joined.where(
+                or_(c.inbound_count > read_count, func.coalesce(state.marked_unread, False))
+            )
+        if mentions:
+            joined = joined.where(state.unseen_mention_id.is_not(None))
+        if assigned_to_me:
+            joined = joined.where(c.assignee_id == user.id)
         if q and q.strip():
-            needle = q.strip()
-            pattern = _like(needle.lower())
-            matches = [
-                func.lower(contact_name).like(pattern, escape="\\"),
-                func.lower(c.phone).like(pattern, escape="\\"),
-                exists().where(
-                    t.Message.conversation_id == c.id,
-                    func.lower(t.Message.body).like(pattern, escape="\\"),
-                ),
-            ]
-            digits = re.sub(r"\D", "", needle)
-            if len(digits) >= 3:
-                matches.append(c.phone.like(_like(digits), escape="\\"))
-            stmt = stmt.where(or_(*matches))
-        activity = func.coalesce(c.last_message_at, c.created_at)
-        stmt = stmt.order_by(activity.desc(), c.id.desc()).limit(max(1, min(limit, LIST_LIMIT)))
+            from inbox_app.server.services import search
+
+            joined = joined.where(search.conversation_matches(session, user.firm_id, q))
+        if cursor:
+            as_of, as_of_id, after_activity, after_id = _decode_cursor(cursor)
+        else:
+            as_of = t.utcnow()
+            as_of_id = session.scalar(select(func.max(t.Message.id))) or 0
+            after_activity = after_id = None
+        paging = (as_of, as_of_id)
+        key = _paging_key(as_of, as_of_id)
+        # A conversation started after paging began is not in these pages (the stream has it).
+        joined = joined.where(c.created_at <= as_of)
+        if after_id is not None:
+            joined = joined.where(
+                or_(key < after_activity, and_(key == after_activity, c.id < after_id))
+            )
+    total = 0
+    if count:
+        total = (
+            session.scalar(
+                select(func.count()).select_from(joined.with_only_columns(c.id).subquery())
+            )
+            or 0
+        )
+    stmt = joined.add_columns(
+        contact_name.label("contact_name"),
+        select(t.Matter.name).where(t.Matter.id == c.matter_id).scalar_subquery().label("matter"),
+        read_count.label("read_count"),
+        func.coalesce(state.marked_unread, False).label("marked_unread"),
+        func.coalesce(state.muted, False).label("muted"),
+        func.coalesce(state.is_participant, False).label("is_participant"),
+        func.coalesce(state.left, False).label("is_left"),
+        is_blocked.label("is_blocked"),
+        last_outbound_status.label("last_outbound_status"),
+        state.unseen_mention_id.label("unseen_mention_id"),
+        select(func.coalesce(func.nullif(t.User.display_name, ""), t.User.username))
+        .where(t.User.id == c.assignee_id)
+        .scalar_subquery()
+        .label("assignee_name"),
+    )
+    size = max(1, min(limit, LIST_LIMIT))
+    next_cursor = None
+    if paging is not None:
+        # The page's ids first, by the paging key alone; the columns above are then read for
+        # those rows only, not for every conversation of the firm before sorting.
+        page = session.execute(
+            joined.with_only_columns(c.id, key.label("paging_key"))
+            .order_by(key.desc(), c.id.desc())
+            .limit(size + 1)
+        ).all()
+        if len(page) > size:
+            page = page[:size]
+            next_cursor = _encode_cursor(paging[0], paging[1], page[-1].paging_key, page[-1].id)
+        order = {row.id: n for n, row in enumerate(page)}
+        stmt = stmt.where(c.id.in_(list(order)))
     out = []
-    for row in session.execute(stmt):
+    firm_zone = session.scalar(select(t.Firm.time_zone).where(t.Firm.id == user.firm_id))
+    firm_zone = firm_zone or "America/New_York"
+    rows = session.execute(stmt).all()
+    if paging is not None:
+        rows.sort(key=lambda row: order[row[0].id])
+    for row in rows:
         conversation: t.Conversation = row[0]
-        count = int(row.unread_count or 0)
-        if row.marked_unread and count == 0:
-            count = 1
+        unread_count = max(0, conversation.inbound_count - int(row.read_count or 0))
+        if row.marked_unread and unread_count == 0:
+            unread_count = 1
         out.append(
             ConversationOut(
                 id=conversation.id,
@@ -382,18 +574,37 @@ def _query(
                 contact_name=row.contact_name or None,
                 client_id=conversation.client_id,
                 matter_id=conversation.matter_id,
-                matter=row.matter_name,
+                matter=row.matter,
                 last_message=conversation.last_message_preview,
                 last_message_at=conversation.last_message_at,
-                unread_count=count,
+                unread_count=unread_count,
                 muted=bool(row.muted),
                 archived=conversation.archived,
                 opted_out=conversation.opted_out,
                 blocked=bool(row.is_blocked) or conversation.hidden,
                 has_outbound=conversation.has_outbound,
+                left=bool(row.is_left),
+                bell=bell_of(user, conversation, bool(row.muted), bool(row.is_participant)),
+                has_failed=row.last_outbound_status in FAILED,
+                time_zone=phones.time_zone(conversation.phone, firm_zone),
+                mentioned=row.unseen_mention_id is not None,
+                assignee_id=conversation.assignee_id,
+                assignee=row.assignee_name,
             )
         )
-    return out
+    return Page(out, next_cursor, total)
+
+
+def bell_of(
+    user: t.User, conversation: t.Conversation, muted: bool, is_participant: bool
+) -> Literal["following", "muted", "not_following"]:
+    """Whether an inbound text in the conversation notifies `user` (DESIGN.md: participants
+    with the bell on; for a number the firm never texted, every user allowed to text)."""
+    if muted:
+        return "muted"
+    if is_participant or (not conversation.has_outbound and user.can_text):
+        return "following"
+    return "not_following"
 
 
 def bring_back_in(session: Session, conversation: t.Conversation) -> None:

@@ -287,17 +287,66 @@ def summary(session: Session, user: t.User) -> CreditsOut:
         return summary_in(session, session.get(t.Firm, user.firm_id))
 
 
+def ledger_query(firm_id: int):
+    """Ledger entries with who caused each (the user) and what for (the text's conversation,
+    its client and matter); oldest first unless reordered."""
+    matter_id = func.coalesce(t.Message.matter_id, t.Conversation.matter_id)
+    return (
+        select(
+            t.CreditEntry,
+            t.User.display_name,
+            t.User.username,
+            t.Message.conversation_id,
+            t.Conversation.phone,
+            t.Client.first_name,
+            t.Client.last_name,
+            t.Matter.name,
+            t.Matter.case_number,
+        )
+        .outerjoin(t.Message, t.Message.id == t.CreditEntry.message_id)
+        # A debit names the user who sent the text (none for reminders).
+        .outerjoin(t.User, t.User.id == func.coalesce(t.CreditEntry.user_id, t.Message.sent_by_id))
+        .outerjoin(t.Conversation, t.Conversation.id == t.Message.conversation_id)
+        .outerjoin(t.Client, t.Client.id == t.Conversation.client_id)
+        .outerjoin(t.Matter, t.Matter.id == matter_id)
+        .where(t.CreditEntry.firm_id == firm_id)
+    )
+
+
+def ledger_entry(row) -> LedgerEntryOut:
+    """One row of `ledger_query` as the API gives it."""
+    entry, display, username, conversation_id, phone, first, last, matter, case_number = row
+    client = " ".join(part for part in (first, last) if part) or None
+    matter_label = f"{matter} ({case_number})" if matter and case_number else matter
+    return LedgerEntryOut(
+        id=entry.id,
+        kind=entry.kind,
+        amount=entry.amount,
+        balance_after=entry.balance_after,
+        message_id=entry.message_id,
+        user_id=entry.user_id,
+        reference=entry.reference,
+        note=entry.note,
+        created_at=entry.created_at,
+        user_name=(display or username) if username else None,
+        conversation_id=conversation_id,
+        phone=phone,
+        client_name=client,
+        matter_name=matter_label,
+    )
+
+
 def ledger(
     session: Session, user: t.User, *, limit: int = 100, before: int | None = None
 ) -> list[LedgerEntryOut]:
     """Ledger entries newest first; `before` is the id of the last entry of the previous page."""
     limit = max(1, min(limit, LEDGER_PAGE_MAX))
-    query = select(t.CreditEntry).where(t.CreditEntry.firm_id == user.firm_id)
+    query = ledger_query(user.firm_id)
     if before is not None:
         query = query.where(t.CreditEntry.id < before)
     with session.begin():
-        rows = session.scalars(query.order_by(t.CreditEntry.id.desc()).limit(limit)).all()
-        return [LedgerEntryOut.model_validate(row) for row in rows]
+        rows = session.execute(query.order_by(t.CreditEntry.id.desc()).limit(limit)).all()
+        return [ledger_entry(row) for row in rows]
 
 
 def update_settings(session: Session, user: t.User, body: CreditSettingsIn) -> CreditsOut:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from sqlalchemy import and_, delete, insert, or_, text
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from inbox_app.models import tables as t
@@ -28,6 +28,26 @@ def publish(
     session.flush()
     session.info[_PENDING] = True
     return row
+
+
+def forget_conversation_in(
+    session: Session, firm_id: int, conversation_id: int, *, before: int
+) -> int:
+    """Delete the stored events about a conversation (its messages, notifications, updates)
+    with ids below `before`, so no Last-Event-ID replay brings a deleted thread back."""
+    e = t.StreamEvent
+    about = or_(
+        e.payload["conversation_id"].as_integer() == conversation_id,
+        and_(
+            e.kind.in_(("conversation.updated",)),
+            e.payload["id"].as_integer() == conversation_id,
+        ),
+    )
+    result = session.execute(
+        delete(e).where(e.firm_id == firm_id, e.id < before, about),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0
 
 
 class Draft(NamedTuple):

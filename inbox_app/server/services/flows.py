@@ -7,13 +7,22 @@ naming it); a step whose rendering could run past the firm's segment limit is on
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inbox_app.domain import merge, sms
+from inbox_app.domain import merge, phone, sms
 from inbox_app.models import tables as t
-from inbox_app.models.schemas import FlowIn, FlowOut, FlowPatch, FlowStepIn, FlowStepOut
+from inbox_app.models.schemas import (
+    FlowIn,
+    FlowOut,
+    FlowPatch,
+    FlowPreviewIn,
+    FlowPreviewOut,
+    FlowStepIn,
+    FlowStepOut,
+)
 from inbox_app.server.errors import Invalid, NotFound
 from inbox_app.server.services import reminders
 
@@ -188,3 +197,82 @@ def delete_flow(session: Session, user: t.User, flow_id: int) -> None:
         event_ids = session.scalars(select(t.Event.id).where(t.Event.flow_id == flow.id)).all()
         reminders.remove_reminders_in(session, user.firm_id, event_ids)
         session.delete(flow)
+
+
+def preview(session: Session, user: t.User, body: FlowPreviewIn) -> FlowPreviewOut:
+    """A template rendered as the reminder for one event would read, measured as it would be
+    sent; without an event, for the client's next one or a sample client a week out.
+
+    A template that cannot be rendered is refused (422, field "template") with the same words
+    a save would use.
+    """
+    try:
+        tags = merge.validate(body.template)
+    except merge.MergeTemplateError as error:
+        unknown = getattr(error, "tags", [])
+        raise Invalid(f"template: {error}", field="template", unknown_tags=unknown) from None
+    language = body.language.strip().lower()
+    if not _LANGUAGE.match(language):
+        raise Invalid(f"language: {body.language!r} is not a language code; use one like en or es.")
+    with session.begin():
+        firm = _firm(session, user.firm_id)
+        event = client = matter = None
+        if body.event_id is not None:
+            event = session.get(t.Event, body.event_id)
+            if event is None or event.firm_id != user.firm_id:
+                raise NotFound(f"There is no event {body.event_id}.")
+        if body.client_id is not None or event is not None:
+            client_id = event.client_id if event is not None else body.client_id
+            client = session.get(t.Client, client_id)
+            if client is None or client.firm_id != user.firm_id:
+                raise NotFound(f"There is no client {client_id}.")
+            if event is None:
+                event = session.scalar(
+                    select(t.Event)
+                    .where(t.Event.client_id == client.id, t.Event.starts_at >= t.utcnow())
+                    .order_by(t.Event.starts_at)
+                    .limit(1)
+                )
+        if event is not None and event.matter_id is not None:
+            matter = session.get(t.Matter, event.matter_id)
+        number = None
+        if client is not None:
+            number = session.scalar(
+                select(t.Contact.phone)
+                .where(t.Contact.client_id == client.id, *reminders.eligible_contact_clauses())
+                .order_by(t.Contact.id)
+                .limit(1)
+            )
+        starts_at = event.starts_at if event is not None else _sample_start()
+        values = reminders.merge_values(
+            firm,
+            starts_at,
+            event.location if event is not None else "Courtroom 4B, 100 Main St",
+            client.first_name if client is not None else "Maria",
+            client.last_name if client is not None else "Lopez",
+            matter.case_number
+            if matter is not None
+            else ("24-CR-1187" if client is None else None),
+            matter.name if matter is not None else ("State v. Lopez" if client is None else None),
+            number or ("+12015550123" if client is None else ""),
+            language,
+            phone.format_display(firm.phone) if firm.phone else "",
+        )
+        rendered = merge.render(body.template, dict(values))
+        measured = sms.measure(rendered)
+        return FlowPreviewOut(
+            body=rendered,
+            segments=measured.segments,
+            encoding=str(measured.encoding),
+            characters=measured.length,
+            max_segments=firm.max_segments,
+            too_long=measured.segments > firm.max_segments,
+            tags=tags,
+            is_sample=event is None,
+        )
+
+
+def _sample_start():
+    """A week from now, 14:00 UTC (9:00 in New York): a plausible hearing for the sample."""
+    start = t.utcnow() + timedelta(days=7)
+    return start.replace(hour=14, minute=0, second=0, microsecond=0)

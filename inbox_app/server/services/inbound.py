@@ -10,9 +10,9 @@ import functools
 import logging
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import Row, and_, bindparam, case, exists, false, func, or_, select, update
+from sqlalchemy import Row, and_, bindparam, exists, false, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from twilio.request_validator import RequestValidator
@@ -24,8 +24,8 @@ from inbox_app.domain import status as statuses
 from inbox_app.models import tables as t
 from inbox_app.server import db
 from inbox_app.server.config import Settings
-from inbox_app.server.errors import Conflict, Forbidden, InboxError, Invalid, NotFound
-from inbox_app.server.services import consent, conversations, events, views
+from inbox_app.server.errors import Forbidden, InboxError, Invalid, NotFound
+from inbox_app.server.services import after_hours, consent, conversations, events, firms, views
 
 log = logging.getLogger("inbox.inbound")
 
@@ -137,28 +137,33 @@ def receive(session: Session, settings: Settings, params: Mapping[str, str]) -> 
     """Store an inbound text (once per MessageSid) and answer TwiML (HELP gets the firm's reply).
 
     Runs hot: a plain text costs one transaction of five statements on SQLite (route, insert,
-    touch, recipients, events). Texts with media settle duplicates and blocks in a first
-    transaction, download outside any transaction, and store in a second.
+    touch, recipients, events). Media from the carrier are stored `pending` and fetched by the
+    process's media pool after the commit, so the carrier gets its answer at once whatever the
+    media host does; the simulator's own uploads (on this disk) are read in line.
     """
     text = _read_text(params)
     if text is None:
         return _EMPTY_TWIML
     items = _media_items(params, text.sid)
     fetched = None
+    later = False
     if items:
-        with session.begin():
-            route = _route_in(session, settings, text)
-            if route.answer is not None:
-                return route.answer
         from inbox_app.server.services import media
 
-        fetched = media.fetch_inbound(settings, items)
+        later = not media.is_local(settings, items)
+        if not later:
+            fetched = media.fetch_inbound(settings, items)
     try:
         with session.begin():
             route = _route_in(session, settings, text)
             if route.answer is not None:
                 return route.answer
-            return _store_in(session, settings, text, route, items, fetched)
+            reply, message_id = _store_in(session, settings, text, route, items, fetched, later)
+        if later:
+            from inbox_app.server.db import make_sessionmaker
+
+            media.fetcher_for(make_sessionmaker(session.get_bind()), settings).submit(message_id)
+        return reply
     except _AlreadyStored:
         # Twilio retried while the first delivery was being stored; that one wins.
         with session.begin():
@@ -216,14 +221,14 @@ _CLIENTS = t.Client.__table__
 _U = t.User.__table__
 
 _claims = _F.c.from_number == bindparam("to")
-# One statement settles the firm, a block, a repeat, and reads what storing needs: the firm
-# claiming the To number comes first, then the lowest firm without a number of its own (it sends
-# from INBOX_TWILIO_FROM), then the lowest firm.
+# One statement settles the firm, a block, a repeat, and reads what storing needs: the one firm
+# that owns the To number (a unique index), or no row: a number no firm owns is stored nowhere.
 _ROUTE = (
     select(
         _F.c.id.label("firm_id"),
-        _claims.label("claims"),
-        select(func.count()).select_from(_F).scalar_subquery().label("firms"),
+        _F.c.after_hours_enabled,
+        _F.c.opening_hours,
+        _F.c.time_zone,
         exists().where(_M.c.carrier_sid == bindparam("sid")).label("stored"),
         # The test of `blocks.is_blocked`, for the firm being routed to.
         exists()
@@ -261,24 +266,26 @@ _ROUTE = (
             _C, and_(_C.c.firm_id == _F.c.id, _C.c.phone == bindparam("sender"))
         ).outerjoin(_CLIENTS, _CLIENTS.c.id == _C.c.client_id)
     )
-    .order_by(case((_claims, 0), (_F.c.from_number.is_(None), 1), else_=2), _F.c.id)
+    .where(_claims)
     .limit(1)
 )
 
 
 def _route_in(session: Session, settings: Settings, text: _Text) -> _Route:
     """The firm the text is for (by its To number), or the answer when it is not to be stored."""
-    row = (
-        session.connection()
-        .execute(_ROUTE, {"to": text.to, "sender": text.sender, "sid": text.sid})
-        .one_or_none()
-    )
+    params = {"to": text.to, "sender": text.sender, "sid": text.sid}
+    row = session.connection().execute(_ROUTE, params).one_or_none()
+    if (
+        row is None
+        and text.to
+        and text.to == settings.default_number
+        and firms.give_default_to_only_firm_in(session, text.to) is not None
+    ):
+        # The server's number, unowned, on a server with one firm: that firm's now.
+        row = session.connection().execute(_ROUTE, params).one_or_none()
     if row is None:
-        log.error("inbound %s to %s dropped: no firm is set up on this server", text.sid, text.to)
-        return _Route(_EMPTY_TWIML)
-    if not (row.claims or row.firms == 1 or (text.to and text.to == _server_number(settings))):
-        # Several firms and none owns this number: storing it anywhere would leak it.
-        log.warning("inbound %s dropped: no firm here texts from %s", text.sid, text.to)
+        # Storing it in any firm would leak it there; an operator sees why in the log.
+        log.warning("inbound %s dropped: no firm here owns the number %s", text.sid, text.to)
         return _Route(_EMPTY_TWIML)
     if row.blocked:
         log.info("inbound %s from a blocked number acknowledged, not stored", text.sid)
@@ -286,15 +293,6 @@ def _route_in(session: Session, settings: Settings, text: _Text) -> _Route:
     if row.stored:
         return _Route(_twiml_for(session, _by_sid(session, text.sid)))
     return _Route(None, row)
-
-
-@functools.lru_cache(maxsize=8)
-def _normalized_setting(number: str) -> str:
-    return phones.normalize_sender(number)
-
-
-def _server_number(settings: Settings) -> str:
-    return _normalized_setting(settings.twilio_from or "")
 
 
 class _Conversation(NamedTuple):
@@ -319,7 +317,9 @@ def _store_in(
     route: _Route,
     items: list[tuple[str, str]],
     fetched,
-) -> str:
+    later: bool = False,
+) -> tuple[str, int]:
+    """Store the text; returns the TwiML answer and the new message's id."""
     row = route.row
     firm_id = row.firm_id
     conn = session.connection()
@@ -346,7 +346,7 @@ def _store_in(
     now = t.utcnow()
     measured = sms.measure(text.body)
     message_id = conn.execute(
-        _insert_message(conn.dialect.name),
+        db.insert_ignoring_conflict(_M, [_M.c.carrier_sid], conn.dialect.name),
         {
             "firm_id": firm_id,
             "conversation_id": conversation_id,
@@ -374,7 +374,10 @@ def _store_in(
         from inbox_app.server.services import media
 
         message = session.get(t.Message, message_id)
-        media.store_inbound_in(session, settings, message, items, fetched=fetched)
+        if later:
+            media.add_pending_in(session, message, items)
+        else:
+            media.store_inbound_in(session, settings, message, items, fetched=fetched)
     reply, consent_now = _apply_keyword_in(session, firm_id, text, message_id)
     keyword_changed = consent_now is not None
     if keyword_changed:
@@ -410,6 +413,18 @@ def _store_in(
     if linked:
         touched.update(client_id=client_id, matter_id=matter_id)
     conn.execute(_TOUCH, touched)
+    auto_reply = None
+    if row.after_hours_enabled and after_hours.wants_reply(text.body):
+        auto_reply = after_hours.reply_in(
+            session,
+            firm_id=firm_id,
+            firm_number=text.to,
+            time_zone=row.time_zone,
+            opening_hours=row.opening_hours,
+            conversation=conversation,
+            contact_id=row.contact_id,
+            now=now,
+        )
 
     if message is not None:
         created_out = views.message_out(message)
@@ -418,6 +433,8 @@ def _store_in(
             message_id, conversation_id, text.body, measured, text.sid, now
         )
     drafts.append(events.Draft(firm_id, "message.created", created_out.model_dump(mode="json")))
+    if auto_reply is not None:
+        drafts.append(events.Draft(firm_id, "message.created", auto_reply.model_dump(mode="json")))
     drafts.append(
         events.Draft(firm_id, "conversation.updated", conversations.updated_payload(conversation))
     )
@@ -432,11 +449,11 @@ def _store_in(
     for user_id in _recipients_in(conn, firm_id, conversation_id, has_outbound):
         drafts.append(events.Draft(firm_id, "notification", notice, user_id))
     # Storing a text gives the dispatcher nothing to do (STOP / START publish through consent,
-    # which does wake it).
-    events.publish_all(session, drafts, creates_work=False)
+    # which does wake it), unless it queued the after-hours reply.
+    events.publish_all(session, drafts, creates_work=auto_reply is not None)
     if linked:
         log.info("conversation %s filed under client %s by its number", conversation_id, client_id)
-    return reply
+    return reply, message_id
 
 
 _BRING_BACK = (
@@ -444,26 +461,8 @@ _BRING_BACK = (
     .where(_S.c.conversation_id == bindparam("cid"), _S.c.left.is_(True))
     .values(left=False)
 )
-_TOUCH = update(_C).where(_C.c.id == bindparam("cid"))
-
-_INSERTS: dict[str, Any] = {}
-
-
-def _insert_message(dialect: str):
-    """INSERT … ON CONFLICT (carrier_sid) DO NOTHING RETURNING id: a racing repeat adds nothing."""
-    stmt = _INSERTS.get(dialect)
-    if stmt is None:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        stmt = (
-            dialect_insert(_M)
-            .on_conflict_do_nothing(index_elements=[_M.c.carrier_sid])
-            .returning(_M.c.id)
-        )
-        _INSERTS[dialect] = stmt
-    return stmt
+# Counts the text too: unread counts are inbound_count minus what each user had read.
+_TOUCH = update(_C).where(_C.c.id == bindparam("cid")).values(inbound_count=_C.c.inbound_count + 1)
 
 
 def _name(row: Row) -> str | None:
@@ -622,15 +621,11 @@ def set_firm_number(session: Session, firm: str, number: str | None) -> t.Firm:
             raise Invalid(f"{firm!r} names several firms (ids {ids}); give the id instead.")
         [row] = match
         if e164 is not None:
-            owner = session.scalar(
-                select(t.Firm).where(t.Firm.from_number == e164, t.Firm.id != row.id)
-            )
+            owner = firms.owner_of_in(session, e164, besides=row.id)
             if owner is not None:
-                raise Conflict(
-                    f"{e164} already belongs to {owner.name!r} (id {owner.id}); give it up"
-                    " there first."
-                )
+                raise firms.number_taken(e164, owner)
         row.from_number = e164
+        firms.flush_number_in(session, e164)
     return row
 
 
@@ -690,6 +685,9 @@ def apply_status(
             code = (error_code or "")[:16] or None
             message.error_code = code
             message.error_text = error_text or _ERROR_TEXTS.get(code or "", "Not delivered.")
+            from inbox_app.server.services import reachability
+
+            reachability.carrier_refused_in(session, message, code)
         if changed:
             views.publish_message(session, message)
         return True

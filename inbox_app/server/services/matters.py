@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from inbox_app.models import tables as t
 from inbox_app.models.schemas import MatterIn, MatterOut, MatterPatch
 from inbox_app.server.errors import Invalid, NotFound
-from inbox_app.server.services import reminders
+from inbox_app.server.services import record_events, reminders
 
 
 def matter_in(session: Session, firm_id: int, matter_id: int) -> t.Matter:
@@ -16,6 +16,17 @@ def matter_in(session: Session, firm_id: int, matter_id: int) -> t.Matter:
     if matter is None or matter.firm_id != firm_id:
         raise NotFound(f"There is no matter {matter_id}.")
     return matter
+
+
+def _check_attorney(session: Session, firm_id: int, attorney_id: int | None) -> None:
+    if attorney_id is None:
+        return
+    attorney = session.get(t.User, attorney_id)
+    if attorney is None or attorney.firm_id != firm_id or not attorney.is_active:
+        raise Invalid(
+            "attorney_id: there is no active user of your firm with that id.",
+            field="attorney_id",
+        )
 
 
 def _case_number(value: str | None) -> str | None:
@@ -30,14 +41,17 @@ def create_matter(session: Session, user: t.User, body: MatterIn) -> MatterOut:
         client = session.get(t.Client, body.client_id)
         if client is None or client.firm_id != user.firm_id:
             raise NotFound(f"There is no client {body.client_id}.")
+        _check_attorney(session, user.firm_id, body.attorney_id)
         matter = t.Matter(
             firm_id=user.firm_id,
             client_id=client.id,
             name=name,
             case_number=_case_number(body.case_number),
+            attorney_id=body.attorney_id,
         )
         session.add(matter)
         session.flush()
+        record_events.announce(session, user.firm_id, "matter.updated", [(matter.id, client.id)])
         return MatterOut.model_validate(matter)
 
 
@@ -82,10 +96,15 @@ def update_matter(session: Session, user: t.User, matter_id: int, patch: MatterP
         fields["case_number"] = _case_number(fields["case_number"])
     with session.begin():
         matter = matter_in(session, user.firm_id, matter_id)
+        if "attorney_id" in fields:
+            _check_attorney(session, user.firm_id, fields["attorney_id"])
         for name, value in fields.items():
             setattr(matter, name, value)
         session.flush()
         reminders.sync_events_in(session, user.firm_id, _event_ids(session, matter.id))
+        record_events.announce(
+            session, user.firm_id, "matter.updated", [(matter.id, matter.client_id)]
+        )
         return MatterOut.model_validate(matter)
 
 
@@ -97,3 +116,6 @@ def delete_matter(session: Session, user: t.User, matter_id: int) -> None:
         session.delete(matter)
         session.flush()
         reminders.sync_events_in(session, user.firm_id, event_ids)
+        record_events.announce(
+            session, user.firm_id, "matter.deleted", [(matter_id, matter.client_id)]
+        )

@@ -2,42 +2,66 @@
 
 Inbound media never fails a message: a bad item becomes a `rejected` row with a reason.
 Outbound media is the sender's choice, so a bad image refuses the whole send.
+
+Inbound downloads run off the webhook's path: the text is stored with its media `pending` and
+answered at once, and a small pool of this process's threads (`FETCH_WORKERS`) fetches them
+within one deadline per message, enforced before every item and on every read (a host that
+drips a byte a second is cut off), then marks each `stored` or `rejected` and announces the
+message as updated. Pending media left by a process that died are fetched at the next start.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import functools
 import hashlib
 import hmac
 import io
 import logging
-import os
 import re
-import tempfile
+import secrets
+import ssl
+import sys
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import timedelta
 
 import httpx
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import event, select
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
 from inbox_app.models import tables as t
 from inbox_app.server.config import SendMode, Settings
 from inbox_app.server.errors import Forbidden, Invalid, NotFound
+from inbox_app.server.media_store import MISSING, MediaStore, StoredFile, store_for
 
 log = logging.getLogger("inbox.server.media")
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 40_000_000
+# Phones send 12-16 megapixels at most (a 48 MP sensor saves 12 MP by default); a larger image
+# is refused before its pixels are decoded.
+MAX_PIXELS = 20_000_000
+# Decoded pixels held at once by this process, over every thread (see `_DecodeBudget`).
+DECODE_BUDGET_BYTES = 96 * 1024 * 1024
 MAX_INBOUND = 10
 MAX_OUTBOUND = 5
 THUMBNAIL_SIZE = 320
+# How long the carrier's link to an outbound image works (Twilio fetches at send time).
+PUBLIC_LINK_HOURS = 48
 # Twilio waits about 15 s for a webhook answer; all downloads of one message share this budget.
 DOWNLOAD_BUDGET_SECONDS = 10.0
-DOWNLOAD_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+# The longest one read (or connecting) may take; never more than what is left of the budget.
+READ_TIMEOUT_SECONDS = 5.0
+CONNECT_TIMEOUT_SECONDS = 3.0
+# Messages whose media are fetched at once per process (each fetches up to 4 items at once).
+FETCH_WORKERS = 4
+# Pending media older than this at start-up were left by a process that stopped.
+RESUME_AFTER = 60.0
 MAX_REDIRECTS = 3
 SIMULATOR_PATH = "/webhooks/simulator/media"
 SIMULATOR_UPLOAD_LIMIT = 8 * 1024 * 1024
@@ -90,6 +114,59 @@ class _Refused(Exception):
     """A media item failed a check; the message is the reason a person reads."""
 
 
+class _DecodeBudget:
+    """Bounds the decoded pixels in memory across threads: a decode waits until its estimate
+    fits in what is left (one larger than the whole budget runs alone)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.free = total
+        self._cond = threading.Condition()
+
+    @contextlib.contextmanager
+    def taking(self, cost: int):
+        cost = max(1, min(cost, self.total))
+        with self._cond:
+            self._cond.wait_for(lambda: self.free >= cost)
+            self.free -= cost
+        try:
+            yield
+        finally:
+            with self._cond:
+                self.free += cost
+                self._cond.notify_all()
+
+
+_decode_budget = _DecodeBudget(DECODE_BUDGET_BYTES)
+
+
+def _give_freed_pixels_back() -> None:
+    """Pillow holds pixels in 16 MB blocks. glibc raises its mmap threshold past that size after
+    the first such block is freed, so later images land in per-thread heaps that keep their
+    memory; a fixed threshold keeps every block mmapped and returned to the system when freed
+    (measured: one MMS of ten 20 MP images 278 MB -> under 100 MB)."""
+    if sys.platform != "linux":
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 4 * 1024 * 1024)
+    except (OSError, AttributeError):
+        pass  # not glibc (musl): nothing to tune
+
+
+_M_MMAP_THRESHOLD = -3
+_give_freed_pixels_back()
+
+
+def _decode_cost(kind_ext: str, mode: str, width: int, height: int) -> int:
+    """Bytes the thumbnail's decode holds at its peak (Pillow keeps RGB as 4 bytes a pixel)."""
+    if kind_ext == "jpg":
+        # Decoded at 1/8 scale at the least (`Image.draft`), plus the small copies after it.
+        return width * height * 4 // 16 + 4 * 1024 * 1024
+    per_pixel = 1 if mode in ("1", "L", "P") else 4
+    return width * height * per_pixel + 8 * 1024 * 1024
+
+
 # --- checks ---------------------------------------------------------------------------------
 
 
@@ -120,7 +197,7 @@ def _looks_like(data: bytes) -> str:
 
 
 def _check_image(data: bytes) -> CheckedImage:
-    """Accept a JPEG, PNG or GIF of at most 5 MB and 40 megapixels; raise _Refused otherwise."""
+    """Accept a JPEG, PNG or GIF of at most 5 MB and 20 megapixels; raise _Refused otherwise."""
     if len(data) > MAX_BYTES:
         raise _Refused(f"larger than the 5 MB limit ({_megabytes(len(data))})")
     try:
@@ -128,6 +205,7 @@ def _check_image(data: bytes) -> CheckedImage:
         with Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "GIF"]) as probe:
             kind = _KINDS.get(probe.format or "")
             width, height = probe.size
+            mode = probe.mode
             if kind is None:
                 raise _Refused("not a JPEG, PNG or GIF image")
             if width * height > MAX_PIXELS:
@@ -136,7 +214,10 @@ def _check_image(data: bytes) -> CheckedImage:
                     f"{MAX_PIXELS // 1_000_000}-megapixel limit"
                 )
             probe.verify()
-        with Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "GIF"]) as image:
+        with (
+            _decode_budget.taking(_decode_cost(kind[1], mode, width, height)),
+            Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "GIF"]) as image,
+        ):
             thumbnail, thumbnail_ext = _thumbnail(image, kind[1])
     except _Refused:
         raise
@@ -167,7 +248,7 @@ def _thumbnail(image: Image.Image, ext: str) -> tuple[bytes, str]:
     """At most 320 px on the long side; JPEG for photos, PNG otherwise (GIF: first frame)."""
     out = io.BytesIO()
     if ext == "jpg":
-        # Decode at a reduced scale: a 40-megapixel photo never lands in memory in full.
+        # Decode at a reduced scale (1/8 at most): a large photo never lands in memory in full.
         image.draft("RGB", (THUMBNAIL_SIZE, THUMBNAIL_SIZE))
         # Phones store portrait photos sideways with an EXIF turn; show them upright.
         frame = ImageOps.exif_transpose(image).convert("RGB")
@@ -175,7 +256,19 @@ def _thumbnail(image: Image.Image, ext: str) -> tuple[bytes, str]:
         frame.save(out, "JPEG", quality=85)
         return out.getvalue(), "jpg"
     image.seek(0)  # a GIF's thumbnail is its first frame
-    frame = image.convert("RGBA") if image.mode not in ("L", "RGB", "RGBA") else image.copy()
+    frame = image
+    if frame.mode not in ("L", "RGB"):
+        # Smooth scaling would first copy the whole image: converted (palette, 1-bit, 16-bit)
+        # or with its alpha premultiplied (RGBA). A cheap nearest-pixel shrink to four times
+        # the thumbnail's size comes first, so no full-size copy is ever made.
+        box = (THUMBNAIL_SIZE * 4, THUMBNAIL_SIZE * 4)
+        if frame.width > box[0] or frame.height > box[1]:
+            scale = min(box[0] / frame.width, box[1] / frame.height)
+            size = (max(1, round(frame.width * scale)), max(1, round(frame.height * scale)))
+            frame = frame.resize(size, Image.Resampling.NEAREST)
+        if frame.mode != "RGBA":
+            frame = frame.convert("RGBA")
+    # Shrinks in place (by whole factors first), so the full-size decode is the only big copy.
     frame.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
     frame.save(out, "PNG", optimize=True)
     return out.getvalue(), "png"
@@ -213,8 +306,8 @@ def _host_refusal(settings: Settings, url: httpx.URL, *, redirected: bool = Fals
     return None
 
 
-def _simulator_file(settings: Settings, url: str) -> Path | None:
-    """The stored upload a simulator media URL names, when this server is simulating."""
+def _simulator_file(settings: Settings, url: str) -> str | None:
+    """The store key of the upload a simulator media URL names, when this server is simulating."""
     if settings.send_mode is not SendMode.SIMULATE:
         return None
     prefix = settings.public_url + SIMULATOR_PATH + "/"
@@ -223,14 +316,32 @@ def _simulator_file(settings: Settings, url: str) -> Path | None:
     name = url.removeprefix(prefix)
     if not _SIMULATOR_NAME.match(name):
         return None
-    return simulator_dir(settings) / name
+    return simulator_key(name)
 
 
 # --- downloading ------------------------------------------------------------------------------
 
 
+def _timeout(deadline: float) -> httpx.Timeout:
+    """Per-read and connect timeouts that never outlast the download's deadline."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _Refused("download took too long")
+    return httpx.Timeout(
+        min(READ_TIMEOUT_SECONDS, left), connect=min(CONNECT_TIMEOUT_SECONDS, left)
+    )
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every download: loading the CA bundle costs ~50 ms of CPU, which each
+    inbound MMS paid again with a client of its own."""
+    return httpx.create_ssl_context()
+
+
 def _download(client: httpx.Client, settings: Settings, url: str, deadline: float) -> bytes:
-    """GET with a hard 5 MB cap, following redirects only to allowed hosts."""
+    """GET with a hard 5 MB cap and a deadline checked on every read, following redirects only
+    to allowed hosts."""
     try:
         current = httpx.URL(url)
     except (httpx.InvalidURL, TypeError):
@@ -247,7 +358,7 @@ def _download(client: httpx.Client, settings: Settings, url: str, deadline: floa
     for _hop in range(MAX_REDIRECTS + 1):
         # Credentials go only to the origin Twilio gave us, never to where it redirects.
         hop_auth = auth if _origin(current) == first else None
-        with client.stream("GET", current, auth=hop_auth) as response:
+        with client.stream("GET", current, auth=hop_auth, timeout=_timeout(deadline)) as response:
             if response.is_redirect:
                 location = response.headers.get("location", "")
                 current = current.join(location)
@@ -261,7 +372,9 @@ def _download(client: httpx.Client, settings: Settings, url: str, deadline: floa
             if declared.isdigit() and int(declared) > MAX_BYTES:
                 raise _Refused(f"larger than the 5 MB limit ({_megabytes(int(declared))})")
             chunks, size = [], 0
-            for chunk in response.iter_bytes(64 * 1024):
+            # Whatever each read brings (no fixed chunk size, which would wait for 64 KiB to
+            # gather), so a slow drip meets the deadline check after every read.
+            for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > MAX_BYTES:
                     raise _Refused("larger than the 5 MB limit")
@@ -275,17 +388,20 @@ def _download(client: httpx.Client, settings: Settings, url: str, deadline: floa
 def _fetch_one(client: httpx.Client, settings: Settings, url: str, deadline: float) -> bytes:
     simulated = _simulator_file(settings, url)
     if simulated is not None:
-        # Our own simulator's upload: read it from disk rather than calling ourselves over HTTP.
+        # Our own simulator's upload (at most 8 MB): read it from the media store rather than
+        # calling ourselves over HTTP.
         try:
-            size = simulated.stat().st_size
+            data = store_for(settings).read(simulated)
         except FileNotFoundError:
             raise _Refused("download failed with HTTP status 404") from None
-        if size > MAX_BYTES:
-            raise _Refused(f"larger than the 5 MB limit ({_megabytes(size)})")
-        return simulated.read_bytes()
+        if len(data) > MAX_BYTES:
+            raise _Refused(f"larger than the 5 MB limit ({_megabytes(len(data))})")
+        return data
     try:
         return _download(client, settings, url, deadline)
     except httpx.TimeoutException:
+        if time.monotonic() >= deadline:
+            raise _Refused("download took too long") from None  # the read ran into the deadline
         raise _Refused("download failed: the media host did not answer in time") from None
     except httpx.HTTPError as exc:
         raise _Refused(f"download failed: {type(exc).__name__}") from None
@@ -295,6 +411,8 @@ def _fetch_and_check(
     client: httpx.Client, settings: Settings, url: str, declared: str, deadline: float
 ) -> Fetched:
     try:
+        if time.monotonic() > deadline:
+            raise _Refused("download took too long")
         data = _fetch_one(client, settings, url, deadline)
         return Fetched(url, declared, image=_check_image(data))
     except _Refused as refused:
@@ -319,7 +437,7 @@ def fetch_inbound(settings: Settings, items: Sequence[tuple[str, str]]) -> list[
     if not accepted:
         return extra
     with (
-        httpx.Client(timeout=DOWNLOAD_TIMEOUT, follow_redirects=False) as client,
+        httpx.Client(verify=_tls(), timeout=_timeout(deadline), follow_redirects=False) as client,
         ThreadPoolExecutor(max_workers=min(4, len(accepted))) as pool,
     ):
         fetched = list(
@@ -334,29 +452,13 @@ def fetch_inbound(settings: Settings, items: Sequence[tuple[str, str]]) -> list[
 # --- storing ----------------------------------------------------------------------------------
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
-    if target.exists():
-        return  # Same name, same content: the hash is the name.
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def _store_file(settings: Settings, firm_id: int, image: CheckedImage) -> tuple[str, str]:
-    """Write the image and its thumbnail; returns both paths relative to the media dir."""
+    """Write the image and its thumbnail; returns both keys (paths relative to the media dir)."""
     path = f"{firm_id}/{image.sha256}.{image.ext}"
     thumbnail_path = f"{firm_id}/{image.sha256}.thumb.{image.thumbnail_ext}"
-    root = settings.effective_media_dir
-    _write_atomically(root / path, image.data)
-    _write_atomically(root / thumbnail_path, image.thumbnail)
+    store = store_for(settings)
+    store.write(path, image.data)
+    store.write(thumbnail_path, image.thumbnail)
     return path, thumbnail_path
 
 
@@ -397,7 +499,7 @@ def store_inbound_in(
         if item.image is not None:
             try:
                 row = _stored_row(settings, message, position, item.image, item.url)
-            except OSError:
+            except Exception:  # a full disk, an object store that does not answer
                 log.exception("could not write media of message %s", message.id)
                 row = None
             if row is not None:
@@ -419,6 +521,141 @@ def store_inbound_in(
     message.media.extend(rows)
     session.flush()
     return rows
+
+
+def is_local(settings: Settings, items: Sequence[tuple[str, str]]) -> bool:
+    """Every item is an upload of this server's own simulator (read from disk, no download)."""
+    return all(_simulator_file(settings, url) is not None for url, _declared in items)
+
+
+def add_pending_in(session: Session, message: t.Message, items: Sequence[tuple[str, str]]) -> None:
+    """Rows for an inbound message's media, `pending` until `fetch_pending` has them."""
+    message.media.extend(
+        t.Media(
+            firm_id=message.firm_id,
+            position=position,
+            content_type=declared[:100],
+            status="pending",
+            source_url=url,
+        )
+        for position, (url, declared) in enumerate(items[:MAX_INBOUND])
+    )
+    message.media.extend(
+        t.Media(
+            firm_id=message.firm_id,
+            position=position,
+            content_type=declared[:100],
+            status="rejected",
+            reject_reason=f"over the limit of {MAX_INBOUND} images per message",
+            source_url=url,
+        )
+        for position, (url, declared) in enumerate(items[MAX_INBOUND:], start=MAX_INBOUND)
+    )
+    session.flush()
+
+
+def fetch_pending(sessions, settings: Settings, message_id: int) -> int:
+    """Download and check a message's pending media, then store each as `stored` or
+    `rejected` and announce the message; returns how many were settled."""
+    from inbox_app.server.services import views
+
+    with sessions() as session:
+        pending = session.execute(
+            select(t.Media.id, t.Media.source_url, t.Media.content_type)
+            .where(t.Media.message_id == message_id, t.Media.status == "pending")
+            .order_by(t.Media.position)
+        ).all()
+    if not pending:
+        return 0
+    fetched = fetch_inbound(settings, [(row.source_url or "", row.content_type) for row in pending])
+    settled = 0
+    with sessions() as session, session.begin():
+        message = session.get(t.Message, message_id)
+        if message is None:
+            return 0  # deleted meanwhile (a block)
+        rows = {row.id: row for row in message.media if row.status == "pending"}
+        for (media_id, url, _declared), item in zip(pending, fetched, strict=True):
+            row = rows.get(media_id)
+            if row is None:
+                continue
+            _settle_row(settings, message, row, item, url)
+            settled += 1
+        views.publish_message(session, message)
+    return settled
+
+
+def _settle_row(settings: Settings, message: t.Message, row: t.Media, item: Fetched, url) -> None:
+    if item.image is not None:
+        try:
+            stored = _stored_row(settings, message, row.position, item.image, url)
+        except OSError:
+            log.exception("could not write media of message %s", message.id)
+            row.status, row.reject_reason = "rejected", "could not be saved on the server"
+            return
+        for name in ("content_type", "size", "sha256", "width", "height", "path", "thumbnail_path"):
+            setattr(row, name, getattr(stored, name))
+        row.status = "stored"
+        return
+    row.status = "rejected"
+    row.reject_reason = item.reject_reason or "could not be processed"
+
+
+class MediaFetcher:
+    """This process's pool for inbound media (see the module docstring)."""
+
+    def __init__(self, sessions, settings: Settings) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self._pool = ThreadPoolExecutor(FETCH_WORKERS, thread_name_prefix="media-fetch")
+
+    def submit(self, message_id: int) -> None:
+        # Refused while stopping: the next start fetches what is still pending.
+        with contextlib.suppress(RuntimeError):
+            self._pool.submit(self._run, message_id)
+
+    def _run(self, message_id: int) -> None:
+        try:
+            fetch_pending(self.sessions, self.settings, message_id)
+        except Exception:
+            log.exception("fetching the media of message %s failed", message_id)
+
+    def resume(self) -> int:
+        """Queue messages whose media a stopped process left pending."""
+        before = t.utcnow() - timedelta(seconds=RESUME_AFTER)
+        with self.sessions() as session:
+            ids = session.scalars(
+                select(t.Media.message_id)
+                .join(t.Message, t.Message.id == t.Media.message_id)
+                .where(t.Media.status == "pending", t.Message.created_at < before)
+                .distinct()
+            ).all()
+        for message_id in ids:
+            self.submit(message_id)
+        return len(ids)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+_fetchers: dict[int, MediaFetcher] = {}
+_fetchers_lock = threading.Lock()
+
+
+def fetcher_for(sessions, settings: Settings) -> MediaFetcher:
+    """The process's fetcher for this database (one per engine)."""
+    engine = sessions.kw.get("bind")
+    with _fetchers_lock:
+        fetcher = _fetchers.get(id(engine))
+        if fetcher is None:
+            fetcher = _fetchers[id(engine)] = MediaFetcher(sessions, settings)
+        return fetcher
+
+
+def close_fetcher(sessions) -> None:
+    with _fetchers_lock:
+        fetcher = _fetchers.pop(id(sessions.kw.get("bind")), None)
+    if fetcher is not None:
+        fetcher.close()
 
 
 def store_outbound_in(
@@ -466,49 +703,85 @@ def _media_for(session: Session, firm_id: int, media_id: int) -> t.Media:
     return media
 
 
-def _file_of(settings: Settings, media: t.Media, *, thumbnail: bool) -> tuple[Path, str]:
+def _file_of(settings: Settings, media: t.Media, *, thumbnail: bool) -> tuple[StoredFile, str]:
+    """The stored file (answered by the route; a missing one is a 404 then) and its type."""
     if media.status != "stored" or not media.path:
         raise NotFound(f"This image was refused: {media.reject_reason or 'no reason kept'}.")
     relative = media.thumbnail_path if thumbnail else media.path
-    path = settings.effective_media_dir / (relative or "")
-    if not relative or not path.is_file():
-        raise NotFound("This image's file is missing from the media store.")
+    if not relative:
+        raise NotFound(MISSING)
+    stored = StoredFile(store_for(settings), relative)
     if thumbnail:
-        return path, "image/jpeg" if path.suffix == ".jpg" else "image/png"
-    return path, media.content_type
+        return stored, "image/jpeg" if relative.endswith(".jpg") else "image/png"
+    return stored, media.content_type
+
+
+def stored_bytes(settings: Settings, media: t.Media) -> tuple[str, str, bytes]:
+    """(file name, content type, bytes) of a stored image, as an upload would give them
+    (NotFound when it has none)."""
+    stored, content_type = _file_of(settings, media, thumbnail=False)
+    return stored.key.rsplit("/", 1)[-1], content_type, stored.store.read(stored.key)
 
 
 def file_for(
     session: Session, settings: Settings, user: t.User, media_id: int, *, thumbnail: bool = False
-) -> tuple[Path, str]:
+) -> tuple[StoredFile, str]:
     """The file and content type of one of the user's firm's images (or its thumbnail)."""
     with session.begin():
         media = _media_for(session, user.firm_id, media_id)
         return _file_of(settings, media, thumbnail=thumbnail)
 
 
-def _public_token(settings: Settings, media_id: int) -> str:
-    # INBOX_SECRET_KEY, else the webhook key (the auth token, or the install's random secret).
-    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
-    key = (secret or settings.webhook_token).encode()
-    return hmac.new(key, f"media:{media_id}".encode(), hashlib.sha256).hexdigest()[:32]
+def public_url_in(session: Session, settings: Settings, media: t.Media) -> str:
+    """A link the carrier can fetch an outbound image from, without a bearer token.
 
-
-def public_url(settings: Settings, media: t.Media) -> str:
-    """A link the carrier can fetch an outbound image from, without a bearer token."""
-    return f"{settings.public_url}/media/public/{media.id}/{_public_token(settings, media.id)}"
+    Its token is random and the image's own (a link never reaches a later image, whatever its
+    id); it is valid PUBLIC_LINK_HOURS and made anew when less than half of that is left (the
+    carrier fetches at send time, a retry gets a fresh link).
+    """
+    now = t.utcnow()
+    lifetime = timedelta(hours=PUBLIC_LINK_HOURS)
+    if (
+        not media.public_token
+        or media.public_until is None
+        or media.public_until < now + lifetime / 2
+    ):
+        # Conditional, so two callers at once (the dispatcher and a retry, two processes) agree
+        # on one token: the later one finds the row already renewed and reads that token.
+        session.execute(
+            update(t.Media)
+            .where(
+                t.Media.id == media.id,
+                or_(
+                    t.Media.public_token.is_(None),
+                    t.Media.public_until.is_(None),
+                    t.Media.public_until < now + lifetime / 2,
+                ),
+            )
+            .values(public_token=secrets.token_urlsafe(24), public_until=now + lifetime)
+            .execution_options(synchronize_session=False)
+        )
+        session.refresh(media, ["public_token", "public_until"])
+    return f"{settings.public_url}/media/public/{media.id}/{media.public_token}"
 
 
 def public_file_for(
     session: Session, settings: Settings, media_id: int, token: str
-) -> tuple[Path, str]:
-    """The file behind a `public_url`; NotFound for a wrong token or a received image."""
-    if not hmac.compare_digest(token.encode(), _public_token(settings, media_id).encode()):
-        raise NotFound("No such image.")
+) -> tuple[StoredFile, str]:
+    """The file behind a `public_url_in` link; NotFound for a wrong or expired token or a
+    received image."""
     with session.begin():
         media = session.get(t.Media, media_id)
-        # Only what the firm sends is published; received images stay behind sign-in.
-        if media is None or media.message.direction != "outbound":
+        if (
+            media is None
+            or not media.public_token
+            or len(token) > 64
+            or not hmac.compare_digest(token.encode(), media.public_token.encode())
+            or media.public_until is None
+            or media.public_until <= t.utcnow()
+            # Only what the firm sends is published; received images stay behind sign-in.
+            or media.message.direction != "outbound"
+        ):
             raise NotFound("No such image.")
         return _file_of(settings, media, thumbnail=False)
 
@@ -537,13 +810,13 @@ def delete_files_for_in(session: Session, settings: Settings, conversation_id: i
     ).all()
     for path in shared:
         files.pop(path, None)
-    root = settings.effective_media_dir
-    doomed = {root / p for p in files} | {root / p for p in files.values() if p}
+    store = store_for(settings)
+    doomed = {(store, p) for p in files} | {(store, p) for p in files.values() if p}
     _delete_after_commit(session, doomed)
     return len(doomed)
 
 
-def _delete_after_commit(session: Session, paths: set[Path]) -> None:
+def _delete_after_commit(session: Session, paths: set[tuple[MediaStore, str]]) -> None:
     # Files go only when the rows are really gone; a rollback keeps both.
     pending = session.info.get(_PENDING_DELETES)
     if pending is None:
@@ -556,11 +829,11 @@ def _delete_after_commit(session: Session, paths: set[Path]) -> None:
 def _run_pending_deletes(session: Session) -> None:
     pending = session.info.get(_PENDING_DELETES) or set()
     while pending:
-        path = pending.pop()
+        store, key = pending.pop()
         try:
-            path.unlink(missing_ok=True)
-        except OSError:
-            log.exception("could not delete media file %s", path)
+            store.delete(key)
+        except Exception:
+            log.exception("could not delete media file %s", key)
 
 
 def _drop_pending_deletes(session: Session) -> None:
@@ -570,8 +843,9 @@ def _drop_pending_deletes(session: Session) -> None:
 # --- the simulator's media ---------------------------------------------------------------------
 
 
-def simulator_dir(settings: Settings) -> Path:
-    return settings.effective_media_dir / "simulator"
+def simulator_key(name: str) -> str:
+    """Where a simulator upload is kept in the media store."""
+    return f"simulator/{name}"
 
 
 def simulator_signature(settings: Settings, data: bytes) -> str:
@@ -595,22 +869,20 @@ def save_simulator_upload(
         raise Invalid("The upload is empty.")
     ext = _SIMULATOR_EXTENSIONS.get(content_type.split(";")[0].strip().lower(), "bin")
     name = f"{hashlib.sha256(data).hexdigest()}.{ext}"
-    _write_atomically(simulator_dir(settings) / name, data)
+    store_for(settings).write(simulator_key(name), data)
     return f"{settings.public_url}{SIMULATOR_PATH}/{name}"
 
 
-def simulator_file(settings: Settings, name: str) -> tuple[Path, str]:
+def simulator_file(settings: Settings, name: str) -> tuple[StoredFile, str]:
     """A stored simulator upload and its content type."""
-    path = simulator_dir(settings) / name
-    if (
-        settings.send_mode is not SendMode.SIMULATE
-        or not _SIMULATOR_NAME.match(name)
-        or not path.is_file()
-    ):
+    if settings.send_mode is not SendMode.SIMULATE or not _SIMULATOR_NAME.match(name):
+        raise NotFound("No such simulator media.")
+    store = store_for(settings)
+    if not store.exists(simulator_key(name)):
         raise NotFound("No such simulator media.")
     ext = name.rsplit(".", 1)[1]
     types = {v: k for k, v in _SIMULATOR_EXTENSIONS.items()}
-    return path, types.get(ext, "application/octet-stream")
+    return StoredFile(store, simulator_key(name)), types.get(ext, "application/octet-stream")
 
 
 def upload_to_simulator(settings: Settings, base_url: str, data: bytes, content_type: str) -> str:

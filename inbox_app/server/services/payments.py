@@ -1,5 +1,9 @@
 """Buying bundles of credits: by invoice (manual mode) or by the firm's saved card (Stripe).
 
+The card itself is typed on Stripe's own page (Checkout in setup mode): our server creates the
+page, then reads back which PaymentMethod it saved, and only ever holds Stripe's ids and what
+Stripe says of the card (brand, last 4, expiry). Card numbers never reach this server.
+
 A card charge is an HTTP call that cannot be rolled back, so each attempt is a `TopUp` row whose
 idempotency key is also Stripe's `Idempotency-Key`: sending the same key again never charges
 twice, it returns the first answer. Credits are added only by the one transaction that moves the
@@ -20,9 +24,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from inbox_app.models import tables as t
-from inbox_app.models.schemas import CardIn, CreditsOut, TopUpIn, TopUpOut
+from inbox_app.models.schemas import (
+    CardIn,
+    CardOut,
+    CardSetupOut,
+    CreditsOut,
+    TopUpIn,
+    TopUpOut,
+)
 from inbox_app.server.config import PaymentMode, Settings
-from inbox_app.server.errors import Conflict, Invalid, PaymentFailed, PaymentUnavailable
+from inbox_app.server.errors import Conflict, NotFound, PaymentFailed, PaymentUnavailable
 from inbox_app.server.services import credits, events
 
 log = logging.getLogger("inbox.payments")
@@ -40,11 +51,23 @@ class NoSavedCard(Conflict):
     code = "no_saved_card"
 
 
+class CardsNeedStripe(Conflict):
+    code = "payment_mode_manual"
+
+
+class CardSetupIncomplete(Conflict):
+    code = "card_setup_incomplete"
+
+
+# Where Stripe's page sends the browser once the card is saved (a plain page saying so).
+SETUP_DONE_PATH = "/api/v1/credits/card/setup/done"
+
+
 def _require_card(firm: t.Firm) -> None:
     if not (firm.stripe_customer_id and firm.stripe_payment_method_id):
         raise NoSavedCard(
-            "No card is saved for the firm: an admin saves one under Credits "
-            "(PUT /api/v1/credits/card), then tops up again."
+            "No card is saved for the firm: an admin adds one in Firm settings, Credits "
+            "(or PUT /api/v1/credits/card), then tops up again."
         )
 
 
@@ -94,6 +117,78 @@ class StripeGateway:
             http_client=stripe.RequestsClient(
                 timeout=STRIPE_TIMEOUT_SECONDS if timeout is None else timeout
             ),
+        )
+
+    def _call(self, what: str, call):
+        """One Stripe call outside any transaction; its failures as our payment errors."""
+        stripe = self._stripe
+        try:
+            return call()
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
+            raise PaymentUnavailable(
+                f"The card processor did not answer ({what}). Try again in a moment."
+            ) from exc
+        except stripe.StripeError as exc:
+            reason = exc.user_message or str(exc) or type(exc).__name__
+            raise PaymentFailed(f"The card processor refused ({what}): {reason}") from exc
+
+    def create_customer(self, firm: t.Firm, idempotency_key: str) -> str:
+        customer = self._call(
+            "creating the firm's customer",
+            lambda: self._client.v1.customers.create(
+                params={"name": firm.name, "metadata": {"firm_id": str(firm.id)}},
+                options={"idempotency_key": idempotency_key},
+            ),
+        )
+        return customer.id
+
+    def create_setup_page(self, firm: t.Firm, customer_id: str, done_url: str) -> CardSetupOut:
+        page = self._call(
+            "opening the card page",
+            lambda: self._client.v1.checkout.sessions.create(
+                params={
+                    "mode": "setup",
+                    "customer": customer_id,
+                    "payment_method_types": ["card"],
+                    "success_url": done_url,
+                    "cancel_url": done_url + "?canceled=1",
+                    "metadata": {"firm_id": str(firm.id)},
+                }
+            ),
+        )
+        return CardSetupOut(session_id=page.id, url=page.url)
+
+    def setup_result(self, session_id: str) -> tuple[str | None, str | None, str | None]:
+        """(firm id in its metadata, customer, saved PaymentMethod or None while unfinished)."""
+        page = self._call(
+            "reading the card page",
+            lambda: self._client.v1.checkout.sessions.retrieve(session_id),
+        )
+        firm_id = page.metadata.to_dict().get("firm_id") if page.metadata else None
+        if page.status != "complete" or not page.setup_intent:
+            return firm_id, page.customer, None
+        intent = page.setup_intent
+        intent_id = intent if isinstance(intent, str) else intent.id
+        intent = self._call(
+            "reading the saved card",
+            lambda: self._client.v1.setup_intents.retrieve(intent_id),
+        )
+        method = intent.payment_method
+        return firm_id, page.customer, method if isinstance(method, str) else method.id
+
+    def describe_card(self, payment_method_id: str) -> CardOut:
+        method = self._call(
+            "reading the saved card",
+            lambda: self._client.v1.payment_methods.retrieve(payment_method_id),
+        )
+        card = method.card
+        return CardOut(
+            payment_mode="stripe",
+            has_card=True,
+            brand=card.brand if card else None,
+            last4=card.last4 if card else None,
+            exp_month=card.exp_month if card else None,
+            exp_year=card.exp_year if card else None,
         )
 
     def charge(self, firm: t.Firm, amount_cents: int, idempotency_key: str, what: str) -> str:
@@ -209,7 +304,7 @@ def _note(top_up: t.TopUp, how: str) -> str:
 
 
 def top_up(session: Session, user: t.User, body: TopUpIn) -> TopUpOut:
-    """An admin buys `bundles`: by invoice with its reference, or on the saved card."""
+    """An admin buys `bundles`: by invoice (its reference optional), or on the saved card."""
     gateway = gateway_for(session)
     key = _stored_key(user.firm_id, body.idempotency_key)
     if gateway.mode == "manual":
@@ -230,12 +325,8 @@ def _new_top_up(firm: t.Firm, user: t.User, bundles: int, key: str, **values) ->
 
 
 def _record_invoice(session: Session, user: t.User, body: TopUpIn, key: str) -> TopUpOut:
-    reference = (body.reference or "").strip()
-    if not reference:
-        raise Invalid(
-            "Enter the invoice reference of this purchase: bundles are bought by invoice "
-            "(payment mode manual), and the ledger keeps the reference."
-        )
+    # The invoice number is optional: the ledger keeps it when the admin gives one.
+    reference = (body.reference or "").strip() or None
     try:
         with session.begin():
             existing = _find(session, key)
@@ -441,6 +532,69 @@ def auto_top_up_in(session: Session, firm: t.Firm, *, user_id: int | None = None
 
 
 # --- the saved card -----------------------------------------------------------------------------
+
+
+def _card_gateway(session: Session) -> StripeGateway:
+    gateway = gateway_for(session)
+    if gateway.mode == "manual":
+        raise CardsNeedStripe(
+            "Payments are in manual mode: bundles are bought by invoice, and no card is kept."
+        )
+    return gateway
+
+
+def card(session: Session, user: t.User) -> CardOut:
+    """The saved card as Stripe describes it; manual mode keeps none."""
+    gateway = gateway_for(session)
+    if gateway.mode == "manual":
+        return CardOut(payment_mode="manual", has_card=False)
+    with session.begin():
+        firm = session.get(t.Firm, user.firm_id)
+        method_id = firm.stripe_payment_method_id if firm.stripe_customer_id else None
+    if method_id is None:
+        return CardOut(payment_mode="stripe", has_card=False)
+    return gateway.describe_card(method_id)
+
+
+def start_card_setup(session: Session, user: t.User, public_url: str) -> CardSetupOut:
+    """A Stripe page where an admin types the card; creates the firm's customer the first time."""
+    gateway = _card_gateway(session)
+    with session.begin():
+        firm = session.get(t.Firm, user.firm_id)
+        customer_id = firm.stripe_customer_id
+        session.expunge(firm)
+    if customer_id is None:
+        # Keyed by the firm: a retry (or two admins at once) gets the same customer back.
+        key = f"customer-{firm.id}-{int(firm.created_at.timestamp())}"
+        customer_id = gateway.create_customer(firm, key)
+        with session.begin():
+            session.execute(
+                update(t.Firm)
+                .where(t.Firm.id == firm.id, t.Firm.stripe_customer_id.is_(None))
+                .values(stripe_customer_id=customer_id)
+            )
+            customer_id = session.get(t.Firm, firm.id).stripe_customer_id
+    page = gateway.create_setup_page(firm, customer_id, public_url.rstrip("/") + SETUP_DONE_PATH)
+    log.info("firm %s: card page %s opened by user %s", firm.id, page.session_id, user.id)
+    return page
+
+
+def finish_card_setup(session: Session, user: t.User, session_id: str) -> CardOut:
+    """Save the card the admin typed on Stripe's page `session_id`; it pays top-ups from now on."""
+    gateway = _card_gateway(session)
+    firm_id, customer_id, method_id = gateway.setup_result(session_id)
+    if firm_id != str(user.firm_id) or not customer_id:
+        raise NotFound("No such card page for this firm.")
+    if method_id is None:
+        raise CardSetupIncomplete(
+            "The card is not saved yet: finish the card page in the browser, then try again."
+        )
+    with session.begin():
+        firm = session.get(t.Firm, user.firm_id)
+        firm.stripe_customer_id = customer_id
+        firm.stripe_payment_method_id = method_id
+    log.info("firm %s: card saved from page %s by user %s", user.firm_id, session_id, user.id)
+    return gateway.describe_card(method_id)
 
 
 def save_card(session: Session, user: t.User, body: CardIn) -> CreditsOut:

@@ -26,7 +26,7 @@ from inbox_app.domain import merge, phone, sms, timing
 from inbox_app.models import tables as t
 from inbox_app.models.schemas import EventIn, EventOut, EventPatch, MessageOut
 from inbox_app.server.errors import Invalid, NotFound
-from inbox_app.server.services import consent, events, views
+from inbox_app.server.services import consent, events, record_events, views
 
 EVENT_STATUSES = ("scheduled", "confirmed", "continued", "completed", "canceled")
 # Up to this many changed reminders, each gets its own message.created / message.updated event;
@@ -34,6 +34,7 @@ EVENT_STATUSES = ("scheduled", "confirmed", "continued", "completed", "canceled"
 PUBLISH_EACH_LIMIT = 50
 # Error code of a reminder generated longer than the firm's segment cap: kept, never sent.
 TOO_LONG = "too_long"
+QUIET_HOURS = "quiet_hours"  # send_at_reason of a step moved later by quiet hours
 # From this many events in one resync, bulk-work measures kick in.
 BULK_EVENTS = 1000
 DEFAULT_TIME_ZONE = "America/New_York"
@@ -131,7 +132,9 @@ def create_event(session: Session, user: t.User, body: EventIn) -> EventOut:
         event = t.Event(firm_id=user.firm_id, **fields)
         session.add(event)
         session.flush()
-        sync_events_in(session, user.firm_id, [event.id])
+        if not _changed(sync_events_in(session, user.firm_id, [event.id])):
+            # (A resync that changed reminders has announced the event already.)
+            record_events.announce(session, user.firm_id, "event.updated", [(event.id, client.id)])
         return event_out(event)
 
 
@@ -221,11 +224,11 @@ def update_events(
         canceled = [event["id"] for event in changed if event["status"] == "canceled"]
         if canceled:
             cancel_reminders_in(session, user.firm_id, canceled, "The event was canceled")
-        sync_events_in(
-            session,
-            user.firm_id,
-            [event["id"] for event in changed if event["status"] != "canceled"],
-        )
+        resynced = [event["id"] for event in changed if event["status"] != "canceled"]
+        announced = resynced if _changed(sync_events_in(session, user.firm_id, resynced)) else []
+        rest = [event["id"] for event in changed if event["id"] not in set(announced)]
+        if rest:
+            announce_events_in(session, user.firm_id, rest)
         return [EventOut.model_validate(event) for event in changed]
 
 
@@ -245,6 +248,9 @@ def delete_event(session: Session, user: t.User, event_id: int) -> None:
     with session.begin():
         event = _event_in(session, user.firm_id, event_id)
         remove_reminders_in(session, user.firm_id, [event.id])
+        record_events.announce(
+            session, user.firm_id, "event.deleted", [(event.id, event.client_id)]
+        )
         session.delete(event)
 
 
@@ -289,6 +295,8 @@ _UPDATE_REMINDER = (
                 "status",
                 "error_code",
                 "error_text",
+                "requested_send_at",
+                "send_at_reason",
                 "updated_at",
             )
         }
@@ -338,9 +346,31 @@ def sync_events_in(
     if not ids:
         return SyncResult()
     if len(ids) < BULK_EVENTS:
-        return _sync_events_in(session, firm_id, ids, now or t.utcnow())
-    with _collector_paused():
-        return _sync_events_in(session, firm_id, ids, now or t.utcnow())
+        result = _sync_events_in(session, firm_id, ids, now or t.utcnow())
+    else:
+        with _collector_paused():
+            result = _sync_events_in(session, firm_id, ids, now or t.utcnow())
+    if _changed(result):
+        announce_events_in(session, firm_id, ids)
+    return result
+
+
+def _changed(result: SyncResult) -> bool:
+    return bool(result.created or result.updated or result.deleted)
+
+
+def announce_events_in(
+    session: Session, firm_id: int, event_ids: Sequence[int], kind: str = "event.updated"
+) -> None:
+    """`event.updated` per event, so desktops showing them reload their reminders; for more
+    than PUBLISH_EACH_LIMIT, one with `id` 0 and no client: "reload every event"."""
+    if len(event_ids) > PUBLISH_EACH_LIMIT:
+        record_events.announce(session, firm_id, kind, [(0, None)])
+        return
+    rows = session.execute(
+        select(t.Event.id, t.Event.client_id).where(t.Event.id.in_(list(event_ids)))
+    ).all()
+    record_events.announce(session, firm_id, kind, [(row.id, row.client_id) for row in rows])
 
 
 @contextmanager
@@ -379,7 +409,7 @@ def _sync_events_in(session: Session, firm_id: int, ids: list[int], now: datetim
     inserts: list[dict] = []
     updates: list[dict] = []
     touched: dict[int, list[int]] = defaultdict(list)  # conversation id -> removed message ids
-    for key, shape, to_number, send_at, past in plan.wanted(done):
+    for key, shape, to_number, send_at, past, requested in plan.wanted(done):
         old = existing.pop(key, None)
         if past and (old is None or old.send_at != send_at):
             # A step whose time has gone is not made; one already due keeps its place.
@@ -387,12 +417,13 @@ def _sync_events_in(session: Session, firm_id: int, ids: list[int], now: datetim
                 existing[key] = old
             continue
         if old is None:
-            inserts.append(shape.insert_row(key, to_number, send_at, now))
+            inserts.append(shape.insert_row(key, to_number, send_at, now, requested))
             continue
         status = "held" if old.status == "held" and shape.status == "scheduled" else shape.status
         if (
             old.body == shape.body
             and old.send_at == send_at
+            and old.requested_send_at == requested
             and old.matter_id == shape.matter_id
             and old.status == status
             and old.error_code == shape.error_code
@@ -410,6 +441,8 @@ def _sync_events_in(session: Session, firm_id: int, ids: list[int], now: datetim
                 "status": status,
                 "error_code": shape.error_code,
                 "error_text": shape.error_text,
+                "requested_send_at": requested,
+                "send_at_reason": QUIET_HOURS if requested else None,
                 "updated_at": now,
             }
         )
@@ -462,6 +495,7 @@ def _existing_reminders(
                 t.Message.error_code,
                 t.Message.body,
                 t.Message.send_at,
+                t.Message.requested_send_at,
                 t.Message.matter_id,
             ).where(
                 t.Message.firm_id == firm_id,
@@ -504,7 +538,12 @@ class _Shape:
     simulated: bool
 
     def insert_row(
-        self, key: tuple[int, int, int], to_number: str, send_at: datetime, now: datetime
+        self,
+        key: tuple[int, int, int],
+        to_number: str,
+        send_at: datetime,
+        now: datetime,
+        requested: datetime | None = None,
     ) -> dict:
         return {
             "firm_id": self.firm_id,
@@ -518,6 +557,9 @@ class _Shape:
             "from_number": self.from_number,
             "to_number": to_number,
             "send_at": send_at,
+            # Moved later by the recipient's quiet hours: the step's own time, and why.
+            "requested_send_at": requested,
+            "send_at_reason": QUIET_HOURS if requested else None,
             "created_at": now,
             "updated_at": now,
             "error_code": self.error_code,
@@ -532,8 +574,9 @@ class _Shape:
         }
 
 
-# One wanted reminder: its (event, step, contact) key, shared shape, number, time, time gone.
-_Wanted = tuple[tuple[int, int, int], _Shape, str, datetime, bool]
+# One wanted reminder: its (event, step, contact) key, shared shape, number, time, time gone,
+# and the step's own time when quiet hours moved it later (else None).
+_Wanted = tuple[tuple[int, int, int], _Shape, str, datetime, bool, datetime | None]
 
 
 class _Plan:
@@ -614,8 +657,11 @@ class _Plan:
             zone = self._zones[number] = _time_zone(number, self.event_zone)
         return zone
 
-    def send_time(self, starts_at: datetime, step, zone: str) -> tuple[datetime, bool]:
-        """When the step goes out for a recipient in `zone`, and whether that time has gone.
+    def send_time(
+        self, starts_at: datetime, step, zone: str
+    ) -> tuple[datetime, bool, datetime | None]:
+        """When the step goes out for a recipient in `zone`, whether that time has gone, and
+        the step's own time when the recipient's quiet hours moved it later.
 
         The step's day and fixed time are the firm's (the court's) wall clock; quiet hours are the
         recipient's; a step before the event is never sent at or after its start (see
@@ -624,7 +670,7 @@ class _Plan:
         key = (starts_at, step.id, zone)
         cached = self._times.get(key)
         if cached is None:
-            when = timing.reminder_send_time(
+            when, requested = timing.reminder_timing(
                 starts_at,
                 step.offset_days,
                 step.offset_hours,
@@ -634,7 +680,7 @@ class _Plan:
                 start=self.firm.quiet_start,
                 end=self.firm.quiet_end,
             )
-            cached = self._times[key] = (when, when <= self.now)
+            cached = self._times[key] = (when, when <= self.now, requested)
         return cached
 
     def wanted(self, done: set) -> Iterator[_Wanted]:
@@ -689,8 +735,10 @@ class _Plan:
                             ),
                             simulated=simulated,
                         )
-                    send_at, past = self.send_time(event.starts_at, step, self.zone(contact.phone))
-                    yield key, shape, contact.phone, send_at, past
+                    send_at, past, requested = self.send_time(
+                        event.starts_at, step, self.zone(contact.phone)
+                    )
+                    yield key, shape, contact.phone, send_at, past, requested
 
     def render(
         self, template: str, event, client, matter, contact_phone: str, language: str
@@ -721,6 +769,7 @@ def eligible_contact_clauses():
     """A contact that takes reminders: valid, opted in, a text channel, not archived or trashed."""
     return (
         t.Contact.invalid.is_(False),
+        t.Contact.cannot_receive_texts.is_(False),
         t.Contact.opted_out.is_(False),
         t.Contact.archived.is_(False),
         t.Contact.trashed_at.is_(None),

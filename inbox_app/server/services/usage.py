@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,8 +22,13 @@ from sqlalchemy.orm import Session
 from inbox_app.models import tables as t
 from inbox_app.models.schemas import UsageOut, UsageRowOut
 from inbox_app.server.errors import Invalid
+from inbox_app.server.services import credits
 
 Group = Literal["user", "matter", "month"]
+# Rows fetched per round trip when streaming a report or the ledger.
+BATCH = 2000
+# A ledger export is written to memory up to this size, then to a temporary file.
+SPOOL_BYTES = 1 << 20
 NO_USER = "Automatic (reminders and flows)"
 NO_MATTER = "Not filed under a matter"
 
@@ -48,6 +54,20 @@ class _Tally:
             segments=self.segments,
             credits=self.credits,
         )
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _span(column, zone: ZoneInfo, from_date: date | None, to_date: date | None) -> list:
+    """Conditions for `column` between two of the firm's days, both included."""
+    conditions = []
+    if from_date:
+        conditions.append(column >= datetime.combine(from_date, time.min, zone))
+    if to_date:
+        conditions.append(column < datetime.combine(to_date + timedelta(days=1), time.min, zone))
+    return conditions
 
 
 def _zone(firm: t.Firm) -> ZoneInfo:
@@ -86,26 +106,30 @@ def report(
             )
             .order_by(t.Message.id)
         )
-        if from_date:
-            query = query.where(went_out >= datetime.combine(from_date, time.min, zone))
-        if to_date:
-            end = datetime.combine(to_date + timedelta(days=1), time.min, zone)
-            query = query.where(went_out < end)
-        rows = session.execute(query).all()
-        labels = _labels(session, group, {row[2] if group == "user" else row[3] for row in rows})
-
-    tallies: dict[str, _Tally] = {}
-    total = _Tally("total", "Total")
-    for segments, at, user_id, matter_id in rows:
-        if group == "month":
-            key = at.astimezone(zone).strftime("%Y-%m") if at else "unknown"
-            label = key
-        else:
-            ref = user_id if group == "user" else matter_id
-            key = str(ref) if ref is not None else "none"
-            label = labels.get(ref) or (NO_USER if group == "user" else NO_MATTER)
-        tallies.setdefault(key, _Tally(key, label)).add(segments or 0)
-        total.add(segments or 0)
+        query = query.where(*_span(went_out, zone, from_date, to_date))
+        tallies: dict[str, _Tally] = {}
+        total = _Tally("total", "Total")
+        refs: dict[str, int | None] = {}
+        # Streamed in batches: five years of texts are never one list in memory.
+        for segments, at, user_id, matter_id in session.execute(
+            query.execution_options(yield_per=BATCH)
+        ):
+            if group == "month":
+                key = _aware(at).astimezone(zone).strftime("%Y-%m") if at else "unknown"
+            else:
+                ref = user_id if group == "user" else matter_id
+                key = str(ref) if ref is not None else "none"
+                refs[key] = ref
+            tally = tallies.get(key)
+            if tally is None:
+                tally = tallies[key] = _Tally(key, key)
+            tally.add(segments or 0)
+            total.add(segments or 0)
+        if group != "month":
+            labels = _labels(session, group, refs.values())
+            for key, tally in tallies.items():
+                ref = refs[key]
+                tally.label = labels.get(ref) or (NO_USER if group == "user" else NO_MATTER)
     ordered = sorted(tallies.values(), key=lambda row: row.key if group == "month" else row.label)
     return UsageOut(
         group=group,
@@ -164,3 +188,59 @@ def _cell(text: str) -> str:
 def filename(usage: UsageOut) -> str:
     span = "-".join(str(d) for d in (usage.from_date, usage.to_date) if d) or "all"
     return f"texting-usage-by-{usage.group}-{span}.csv"
+
+
+LEDGER_COLUMNS = [
+    "entry_id",
+    "when",
+    "kind",
+    "amount",
+    "balance_after",
+    "user",
+    "conversation_id",
+    "phone",
+    "client",
+    "matter",
+    "reference",
+    "note",
+]
+
+
+def ledger_csv(
+    session: Session, user: t.User, from_date: date | None = None, to_date: date | None = None
+) -> tuple[tempfile.SpooledTemporaryFile, str]:
+    """The firm's ledger between two of its days (both included), oldest first, as CSV bytes
+    in a rewound spool file, and the file's name. Times are the firm's own, with their offset."""
+    if from_date and to_date and from_date > to_date:
+        raise Invalid("The 'from' day is after the 'to' day; swap them.")
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b")  # noqa: SIM115
+    text = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(LEDGER_COLUMNS)
+    with session.begin():
+        zone = _zone(session.get(t.Firm, user.firm_id))
+        query = credits.ledger_query(user.firm_id)
+        query = query.where(*_span(t.CreditEntry.created_at, zone, from_date, to_date))
+        rows = session.execute(query.order_by(t.CreditEntry.id).execution_options(yield_per=BATCH))
+        for row in rows:
+            entry = credits.ledger_entry(row)
+            writer.writerow(
+                [
+                    entry.id,
+                    _aware(entry.created_at).astimezone(zone).isoformat(timespec="seconds"),
+                    entry.kind,
+                    entry.amount,
+                    entry.balance_after,
+                    _cell(entry.user_name or ""),
+                    entry.conversation_id or "",
+                    entry.phone or "",
+                    _cell(entry.client_name or ""),
+                    _cell(entry.matter_name or ""),
+                    _cell(entry.reference or ""),
+                    _cell(entry.note or ""),
+                ]
+            )
+    text.detach()  # the spool stays open for the caller
+    spool.seek(0)
+    span = "-".join(str(d) for d in (from_date, to_date) if d) or "all"
+    return spool, f"message-credits-ledger-{span}.csv"

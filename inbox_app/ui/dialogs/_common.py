@@ -18,7 +18,8 @@ NOTE_STYLE = (
 )
 HEADING_STYLE = "QLabel { font-size: 15pt; font-weight: 600; }"
 SECTION_STYLE = "QLabel { font-size: 11pt; font-weight: 600; margin: 8px 0 0 0; padding: 0; }"
-MUTED_STYLE = "QLabel { color: #5f6b7a; }"
+# The palette's placeholder colour is the theme's `hint` (4.5:1 or more in light and dark).
+MUTED_STYLE = "QLabel { color: palette(placeholder-text); }"
 
 
 def dialog_style() -> str:
@@ -29,22 +30,30 @@ QLineEdit, QPlainTextEdit {{
     background: {t.raised}; border: 1px solid {t.border}; border-radius: 6px; padding: 5px 8px;
     selection-background-color: {t.accent};
 }}
-QLineEdit:focus, QPlainTextEdit:focus {{ border: 1px solid {t.accent}; }}
+QLineEdit:focus, QPlainTextEdit:focus {{ border: 2px solid {t.accent}; padding: 4px 7px; }}
 QSpinBox, QDateTimeEdit, QComboBox {{ min-height: 24px; }}
 QPushButton {{
     background: {t.raised}; color: {t.text}; border: 1px solid {t.border}; border-radius: 8px;
     padding: 6px 16px;
 }}
 QPushButton:hover {{ background: {t.hover}; }}
-QPushButton:disabled {{ color: {t.faint}; }}
+QPushButton:focus {{ border: 2px solid {t.accent}; padding: 5px 15px; }}
+QPushButton:disabled {{ color: {t.hint}; }}
 QPushButton[primary="true"] {{
-    background: {t.accent}; color: {t.on_accent}; border: none; font-weight: 600;
+    background: {t.accent}; color: {t.on_accent}; border: 2px solid {t.accent}; font-weight: 600;
+    padding: 5px 15px;
 }}
 QPushButton[primary="true"]:hover {{ background: {t.accent_hover}; }}
-QPushButton[primary="true"]:disabled {{ background: {t.border}; color: {t.faint}; }}
-QPushButton[danger="true"] {{
-    background: {t.danger}; color: #ffffff; border: none; font-weight: 600;
+QPushButton[primary="true"]:focus {{ border-color: {t.text}; }}
+QPushButton[primary="true"]:disabled {{
+    background: {t.hover}; color: {t.hint}; border: 2px solid {t.border};
 }}
+QPushButton[danger="true"] {{
+    background: {t.danger}; color: {t.on_danger}; border: 2px solid {t.danger}; font-weight: 600;
+    padding: 5px 15px;
+}}
+QPushButton[danger="true"]:focus {{ border-color: {t.text}; }}
+QListWidget:focus, QTableWidget:focus {{ border: 2px solid {t.accent}; }}
 QGroupBox {{
     background: {t.raised}; border: 1px solid {t.border}; border-radius: 8px;
     margin-top: 18px; padding: 14px 12px 10px 12px; font-weight: 600;
@@ -110,5 +119,7 @@ async def ask(dialog: QDialog) -> int:
             future.set_result(result)
 
     dialog.finished.connect(done)
-    dialog.open()
+    # QDialog.open, not dialog.open: PySide6 6.11 binds QPrintDialog.open and
+    # QPrintPreviewDialog.open only as open(receiver, member), so open() raises TypeError there.
+    QDialog.open(dialog)
     return await future

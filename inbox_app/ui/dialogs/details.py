@@ -20,6 +20,7 @@ from qasync import asyncSlot
 from inbox_app.domain.phone import format_display
 from inbox_app.sync.errors import ApiError
 from inbox_app.ui import strings as S
+from inbox_app.ui import theme
 from inbox_app.ui.dialogs._common import HEADING_STYLE, MUTED_STYLE, MessageLabel, dialog_style
 
 _SOURCES = {"keyword": "SOURCE_KEYWORD", "staff": "SOURCE_STAFF", "created": "SOURCE_CREATED"}
@@ -63,7 +64,9 @@ class ThreadDetailsDialog(QDialog):
             S.DETAILS_OPTED_OUT if conversation.opted_out else S.DETAILS_OPTED_IN,
         )
         if conversation.opted_out:
-            self.consent_value.setStyleSheet("QLabel { color: #9b1c1c; font-weight: 600; }")
+            self.consent_value.setStyleSheet(
+                f"QLabel {{ color: {theme.current().danger}; font-weight: 600; }}"
+            )
 
         form = QFormLayout()
         form.addRow(S.DETAILS_CONTACT, self.contact_value)

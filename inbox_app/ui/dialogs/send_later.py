@@ -32,6 +32,14 @@ def _now() -> datetime:
     return datetime.now().astimezone()
 
 
+def _local_zone_name() -> str | None:
+    """This computer's IANA zone name when the system says it (e.g. "America/Chicago")."""
+    from PySide6.QtCore import QTimeZone
+
+    name = bytes(QTimeZone.systemTimeZoneId().data()).decode(errors="replace")
+    return name or None
+
+
 def _to_qt(moment: datetime) -> QDateTime:
     return QDateTime.fromSecsSinceEpoch(int(moment.timestamp()))
 
@@ -42,6 +50,7 @@ class SendLaterDialog(QDialog):
     Pass `send_at` to start from an already scheduled message's time. Pass `body` to edit a
     scheduled message: the dialog then also has its text (`.body` once accepted), with the
     compose box's counter; `has_images` lets an image-only message have no text.
+    `recipient_zone` (the client's IANA zone) shows the picked time on the client's clock too.
     """
 
     def __init__(
@@ -51,6 +60,7 @@ class SendLaterDialog(QDialog):
         body: str | None = None,
         *,
         has_images: bool = False,
+        recipient_zone: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.send_at: datetime | None = None
@@ -68,8 +78,17 @@ class SendLaterDialog(QDialog):
         self.edit.setCalendarPopup(True)
         self.edit.setDisplayFormat("ddd d MMM yyyy  h:mm AP")
         self.edit.setMinimumDateTime(_to_qt(_now().replace(second=0, microsecond=0)))
-        zone = QLabel(_now().tzname() or "")
+        from inbox_app.ui.times import zone_label
+
+        zone = QLabel(zone_label(_local_zone_name()) or _now().tzname() or "")
+        zone.setObjectName("myZoneLabel")
         zone.setStyleSheet(MUTED_STYLE)
+        self.recipient_zone = recipient_zone
+        self.recipient_label = QLabel()
+        self.recipient_label.setObjectName("recipientTimeLabel")
+        self.recipient_label.setStyleSheet(MUTED_STYLE)
+        self.edit.dateTimeChanged.connect(lambda _when: self._update_recipient_time())
+        self._update_recipient_time()
 
         tomorrow = QPushButton(S.LATER_TOMORROW)
         tomorrow.setObjectName("tomorrowButton")
@@ -126,6 +145,7 @@ class SendLaterDialog(QDialog):
             layout.addWidget(self.counter, 0, Qt.AlignmentFlag.AlignRight)
         layout.addWidget(QLabel(S.LATER_WHEN))
         layout.addLayout(row)
+        layout.addWidget(self.recipient_label)
         layout.addLayout(quick)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
@@ -139,6 +159,13 @@ class SendLaterDialog(QDialog):
         """The picked moment as an aware datetime in the local zone."""
         seconds = self.edit.dateTime().toSecsSinceEpoch()
         return datetime.fromtimestamp(seconds).astimezone()
+
+    def _update_recipient_time(self) -> None:
+        from inbox_app.ui.times import recipient_time
+
+        line = recipient_time(self.chosen(), self.recipient_zone)
+        self.recipient_label.setText(line)
+        self.recipient_label.setVisible(bool(line))
 
     def text(self) -> str:
         return self.body_edit.toPlainText() if self.body_edit is not None else ""

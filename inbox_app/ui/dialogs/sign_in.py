@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+import logging
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -14,9 +16,18 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from inbox_app.sync import credentials
 from inbox_app.sync.errors import ApiError
 from inbox_app.ui import strings as S
-from inbox_app.ui.dialogs._common import HEADING_STYLE, MessageLabel, dialog_style, mark_primary
+from inbox_app.ui.dialogs._common import (
+    HEADING_STYLE,
+    MUTED_STYLE,
+    MessageLabel,
+    dialog_style,
+    mark_primary,
+)
+
+log = logging.getLogger("inbox.ui")
 
 
 class SignInDialog(QDialog):
@@ -64,6 +75,14 @@ class SignInDialog(QDialog):
         form.addRow(S.SIGN_IN_PASSWORD, self.password_edit)
 
         self.error_label = MessageLabel("signInError")
+        # Without a keyring the session lives only as long as the app: say so once, here.
+        self.keyring_note = QLabel(S.SIGN_IN_NOT_REMEMBERED)
+        self.keyring_note.setObjectName("signInKeyringNote")
+        self.keyring_note.setWordWrap(True)
+        self.keyring_note.setStyleSheet(MUTED_STYLE)
+        self.keyring_note.setVisible(
+            bool(getattr(sync_client, "remember", False)) and not credentials.is_available()
+        )
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -72,17 +91,21 @@ class SignInDialog(QDialog):
         self.sign_in_button.setText(S.SIGN_IN_BUTTON)
         self.sign_in_button.setObjectName("signInButton")
         mark_primary(self.sign_in_button)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setObjectName(
-            "signInCancelButton"
-        )
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setObjectName("signInCancelButton")
+        # While signing in the fields are disabled and focus falls to Cancel; as an auto-default
+        # button it would then take Return, and the next try would cancel (and quit Inbox).
+        cancel.setAutoDefault(False)
         self.buttons.accepted.connect(self.sign_in)
         self.buttons.rejected.connect(self.reject)
+        cancel.clicked.connect(lambda: log.info("sign-in: Cancel clicked"))
 
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addSpacing(6)
         layout.addLayout(form)
         layout.addWidget(self.error_label)
+        layout.addWidget(self.keyring_note)
         layout.addWidget(self.buttons)
 
         first_empty = next(
@@ -90,6 +113,16 @@ class SignInDialog(QDialog):
             self.password_edit,
         )
         first_empty.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            log.info("sign-in: Escape pressed")
+        super().keyPressEvent(event)
+
+    def closeEvent(self, event) -> None:
+        # The window's close button (or Alt+F4): the log says how a sign-in ended.
+        log.info("sign-in: dialog closed")
+        super().closeEvent(event)
 
     @property
     def server_url(self) -> str:
@@ -101,10 +134,10 @@ class SignInDialog(QDialog):
         url, username = self.server_url, self.username_edit.text().strip()
         password = self.password_edit.text()
         if not (url and username and password):
-            self.error_label.show_error(S.SIGN_IN_NEED_ALL)
+            self._refuse(S.SIGN_IN_NEED_ALL)
             return
         if not url.startswith(("http://", "https://")):
-            self.error_label.show_error(S.SIGN_IN_BAD_URL)
+            self._refuse(S.SIGN_IN_BAD_URL)
             return
         self.error_label.clear_message()
         self._set_busy(True)
@@ -113,7 +146,7 @@ class SignInDialog(QDialog):
             user = await self._sync.sign_in(username, password)
         except ApiError as error:
             self._set_busy(False)
-            self.error_label.show_error(S.describe_error(error))
+            self._refuse(S.describe_error(error))
             self.password_edit.selectAll()
             self.password_edit.setFocus()
             return
@@ -122,8 +155,27 @@ class SignInDialog(QDialog):
         self.signed_in.emit(user)
         self.accept()
 
+    def _refuse(self, text: str) -> None:
+        self.error_label.show_error(text)
+        log.info("sign-in refused: %s", text)
+        # The label wraps long sentences; the dialog grows to show all of them.
+        QTimer.singleShot(0, self.fit_height)
+
+    def fit_height(self) -> None:
+        """Grow (never shrink) to the height the layout needs at the current width."""
+        layout = self.layout()
+        width = self.width()
+        if layout.hasHeightForWidth():
+            needed = layout.totalHeightForWidth(width)
+        else:
+            needed = layout.totalSizeHint().height()
+        if needed > self.height():
+            self.resize(width, needed)
+
     def _set_busy(self, busy: bool) -> None:
         self.sign_in_button.setEnabled(not busy)
         self.sign_in_button.setText(S.SIGN_IN_BUSY if busy else S.SIGN_IN_BUTTON)
         for edit in (self.server_edit, self.username_edit, self.password_edit):
             edit.setEnabled(not busy)
+        if not busy:
+            self.sign_in_button.setDefault(True)  # Return signs in again

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -15,15 +17,18 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 from qasync import asyncSlot
 
+from inbox_app.domain.phone import format_display
 from inbox_app.sync.errors import ApiError
 from inbox_app.ui import strings as S
 from inbox_app.ui import theme
@@ -32,17 +37,44 @@ from inbox_app.ui.dialogs._common import (
     MUTED_STYLE,
     SECTION_STYLE,
     MessageLabel,
+    ask,
     dialog_style,
     mark_primary,
 )
+from inbox_app.ui.dialogs.usage import UsagePage, choose_save_path
+
+log = logging.getLogger("inbox.ui")
 
 MAX_BUNDLES = 100  # the server's TopUpIn limit
+LEDGER_PAGE = 100
+LEDGER_COLUMNS = [
+    "TOPUP_WHEN",
+    "TOPUP_KIND",
+    "TOPUP_AMOUNT",
+    "TOPUP_BALANCE_AFTER",
+    "TOPUP_WHO",
+    "TOPUP_FOR",
+    "TOPUP_REF_COL",
+]
+NUMBER_COLUMNS = (2, 3)
 _KINDS = {
     "grant": "KIND_GRANT",
     "purchase": "KIND_PURCHASE",
     "debit": "KIND_DEBIT",
     "refund": "KIND_REFUND",
 }
+
+
+def _who(entry) -> str:
+    if entry.user_name:
+        return entry.user_name
+    return S.TOPUP_AUTOMATIC if entry.kind in ("debit", "purchase") else ""
+
+
+def _what(entry) -> str:
+    """The text's client (or number) and matter: "Ana Diaz · Diaz v. Smith (24-CV-17)"."""
+    party = entry.client_name or (format_display(entry.phone) if entry.phone else "")
+    return " · ".join(part for part in (party, entry.matter_name) if part)
 
 
 class TopUpDialog(QDialog):
@@ -123,21 +155,23 @@ class TopUpDialog(QDialog):
         self.reference_edit: QLineEdit | None = None
         self.auto_check: QCheckBox | None = None
         self.ledger_table: QTableWidget | None = None
+        self.tabs: QTabWidget | None = None
+        self.usage_page: UsagePage | None = None
+        self.confirm_box: QMessageBox | None = None
+        self.ledger_entries: list = []
         if is_admin:
-            # Each section: its heading, then its card, both on the dialog's left edge.
-            buy_heading = QLabel(S.TOPUP_BUY_HEADING)
-            buy_heading.setObjectName("buyHeading")
-            buy_heading.setStyleSheet(SECTION_STYLE)
-            buy_heading.setIndent(0)  # a styled label indents by half an "x" otherwise
-            layout.addWidget(buy_heading)
-            layout.addWidget(self._build_buy_box())
-            layout.addWidget(self.message)
-            history = QLabel(S.TOPUP_LEDGER)
-            history.setObjectName("historyHeading")
-            history.setStyleSheet(SECTION_STYLE)
-            history.setIndent(0)
-            layout.addWidget(history)
-            layout.addWidget(self._build_ledger(), 1)
+            self.resize(820, 680)
+            layout.addSpacing(6)
+            self.tabs = QTabWidget()
+            self.tabs.setObjectName("creditsTabs")
+            self.tabs.setDocumentMode(True)
+            self.tabs.tabBar().setObjectName("creditsTabBar")
+            self.tabs.addTab(self._build_buy_page(), S.TOPUP_TAB_BUY)
+            self.tabs.addTab(self._build_history_page(), S.TOPUP_TAB_HISTORY)
+            self.usage_page = UsagePage(sync_client)
+            self.tabs.addTab(self.usage_page, S.TOPUP_TAB_USAGE)
+            self.tabs.currentChanged.connect(self._tab_shown)
+            layout.addWidget(self.tabs, 1)
         else:
             note = QLabel(S.TOPUP_STAFF_NOTE)
             note.setObjectName("staffNote")
@@ -156,6 +190,51 @@ class TopUpDialog(QDialog):
         if changed is not None:
             changed.connect(self._balance_changed)
         self.loading = self.refresh()
+
+    def _build_buy_page(self) -> QWidget:
+        page = QWidget()
+        column = QVBoxLayout(page)
+        column.setContentsMargins(0, 4, 0, 0)
+        # The section's heading, then its card, both on the page's left edge.
+        buy_heading = QLabel(S.TOPUP_BUY_HEADING)
+        buy_heading.setObjectName("buyHeading")
+        buy_heading.setStyleSheet(SECTION_STYLE)
+        buy_heading.setIndent(0)  # a styled label indents by half an "x" otherwise
+        column.addWidget(buy_heading)
+        column.addWidget(self._build_buy_box())
+        column.addWidget(self.message)
+        column.addStretch(1)
+        return page
+
+    def _build_history_page(self) -> QWidget:
+        page = QWidget()
+        column = QVBoxLayout(page)
+        column.setContentsMargins(0, 8, 0, 0)
+        self.more_button = QPushButton(S.TOPUP_MORE)
+        self.more_button.setObjectName("ledgerMore")
+        self.more_button.clicked.connect(self.load_older)
+        self.more_button.hide()
+        self.ledger_export_button = QPushButton(S.EXPORT_CSV)
+        self.ledger_export_button.setObjectName("ledgerExport")
+        self.ledger_export_button.clicked.connect(self.export_ledger)
+        self.ledger_message = MessageLabel("ledgerMessage")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.more_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.ledger_export_button)
+        column.addWidget(self._build_ledger(), 1)
+        column.addWidget(self.ledger_message)
+        column.addLayout(buttons)
+        self.choose_path = choose_save_path
+        return page
+
+    def _tab_shown(self, index: int) -> None:
+        """The history is read again each time it is shown (other desktops spend credits too);
+        the usage report is loaded the first time."""
+        if self.tabs.widget(index) is self.usage_page and self.usage_page.report is None:
+            self.usage_page.loading = self.usage_page.refresh()
+        elif index == 1:
+            self.loading = self.refresh()
 
     def _build_buy_box(self) -> QFrame:
         t = theme.current()
@@ -213,17 +292,9 @@ class TopUpDialog(QDialog):
         return box
 
     def _build_ledger(self) -> QTableWidget:
-        table = QTableWidget(0, 5)
+        table = QTableWidget(0, len(LEDGER_COLUMNS))
         table.setObjectName("ledgerTable")
-        table.setHorizontalHeaderLabels(
-            [
-                S.TOPUP_KIND,
-                S.TOPUP_AMOUNT,
-                S.TOPUP_BALANCE_AFTER,
-                S.TOPUP_REF_COL,
-                S.TOPUP_WHEN,
-            ]
-        )
+        table.setHorizontalHeaderLabels([getattr(S, name) for name in LEDGER_COLUMNS])
         table.verticalHeader().hide()
         table.horizontalHeader().setDefaultAlignment(
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -234,13 +305,17 @@ class TopUpDialog(QDialog):
         table.setShowGrid(False)
         # Room on both sides of every cell, so "When" does not touch the table's right edge.
         table.setStyleSheet("QTableWidget::item { padding: 4px 14px 4px 6px; }")
-        for column in (1, 2):  # numbers: right-aligned, their headings too
+        for column in NUMBER_COLUMNS:  # right-aligned, their headings too
             table.horizontalHeaderItem(column).setTextAlignment(
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
             )
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        for name in ("TOPUP_FOR", "TOPUP_REF_COL"):  # the long texts share what is left
+            column = LEDGER_COLUMNS.index(name)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        table.setWordWrap(False)
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.ledger_table = table
         return table
 
@@ -280,23 +355,63 @@ class TopUpDialog(QDialog):
     def _show_ledger(self, entries) -> None:
         table = self.ledger_table
         entries = sorted(entries, key=lambda e: (e.created_at, e.id), reverse=True)
+        self.ledger_entries = entries
         table.setRowCount(len(entries))
+        t = theme.current()
         for row, entry in enumerate(entries):
             amount = QTableWidgetItem(f"{entry.amount:+,}")
-            amount.setForeground(QColor("#1b7f3b" if entry.amount > 0 else "#5f6b7a"))
+            amount.setForeground(QColor(t.success if entry.amount > 0 else t.muted))
             cells = [
+                QTableWidgetItem(S.compact_time(entry.created_at)),
                 QTableWidgetItem(getattr(S, _KINDS.get(entry.kind, ""), entry.kind)),
                 amount,
                 QTableWidgetItem(f"{entry.balance_after:,}"),
+                QTableWidgetItem(_who(entry)),
+                QTableWidgetItem(_what(entry)),
                 QTableWidgetItem(entry.reference or entry.note or ""),
-                QTableWidgetItem(S.local_time(entry.created_at)),
             ]
+            for item in cells[5:]:  # elided when long: the whole text on hover
+                item.setToolTip(item.text())
             for column, item in enumerate(cells):
-                if column in (1, 2):
+                if column in NUMBER_COLUMNS:
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
                 table.setItem(row, column, item)
+
+    @asyncSlot()
+    async def load_older(self) -> None:
+        """The next page of older ledger entries, under those shown."""
+        if not self.ledger_entries:
+            return
+        self.more_button.setEnabled(False)
+        try:
+            older = await self._sync.ledger(before=self.ledger_entries[-1].id, limit=LEDGER_PAGE)
+        except ApiError as error:
+            self.ledger_message.show_error(S.describe_error(error))
+            return
+        finally:
+            self.more_button.setEnabled(True)
+        self._show_ledger([*self.ledger_entries, *older])
+        self.more_button.setVisible(len(older) == LEDGER_PAGE)
+
+    @asyncSlot()
+    async def export_ledger(self) -> None:
+        """Save the whole ledger as CSV (with who and what) where the user picks."""
+        path = await self.choose_path(self, S.EXPORT_CSV_TITLE, "message-credits-ledger.csv")
+        if path is None:
+            return
+        self.ledger_message.clear_message()
+        self.ledger_export_button.setEnabled(False)
+        try:
+            await self._sync.save_report(path, "ledger")
+        except (ApiError, OSError) as error:
+            text = S.describe_error(error) if isinstance(error, ApiError) else str(error)
+            self.ledger_message.show_error(S.export_failed(text))
+            return
+        finally:
+            self.ledger_export_button.setEnabled(True)
+        self.ledger_message.show_note(S.csv_saved(str(path)))
 
     @asyncSlot()
     async def refresh(self) -> None:
@@ -304,7 +419,9 @@ class TopUpDialog(QDialog):
         try:
             self._show_credits(await self._sync.credits())
             if self.is_admin:
-                self._show_ledger(await self._sync.ledger())
+                page = await self._sync.ledger(limit=LEDGER_PAGE)
+                self._show_ledger(page)
+                self.more_button.setVisible(len(page) == LEDGER_PAGE)
         except ApiError as error:
             self.message.show_error(S.describe_error(error))
 
@@ -314,6 +431,8 @@ class TopUpDialog(QDialog):
         bundles = self.bundles_spin.value()
         reference = self.reference_edit.text().strip() or None
         self.message.clear_message()
+        if self.credits is None or not await self._confirm(bundles):
+            return
         self.buy_button.setEnabled(False)
         self.buy_button.setText(S.TOPUP_BUSY)
         try:
@@ -325,6 +444,7 @@ class TopUpDialog(QDialog):
             if result.status == "failed":
                 self.message.show_error(S.topup_failed(result.error or S.ERROR_UNKNOWN))
             else:
+                log.info("credits: bought %s, balance %s", result.credits, result.balance)
                 self.message.show_note(S.topup_done(result.credits, result.balance))
                 self.reference_edit.clear()
             await self.refresh()
@@ -332,6 +452,35 @@ class TopUpDialog(QDialog):
             # Enabled again only when everything is done, so a second click cannot overlap.
             self.buy_button.setEnabled(True)
             self.buy_button.setText(S.TOPUP_BUY)
+
+    async def _confirm(self, bundles: int) -> bool:
+        """Ask before paying: "2 bundles: 2,000 messages for $40.00." and how it is paid."""
+        credits = self.credits
+        box = QMessageBox(self)
+        box.setObjectName("confirmPurchase")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(S.TOPUP_CONFIRM_TITLE)
+        box.setText(S.TOPUP_CONFIRM_TITLE)
+        box.setInformativeText(
+            S.confirm_purchase(
+                bundles,
+                credits.bundle_size,
+                credits.bundle_price_cents,
+                getattr(credits, "payment_mode", "manual") == "stripe",
+            )
+        )
+        buy = box.addButton(S.TOPUP_CONFIRM_BUY, QMessageBox.ButtonRole.AcceptRole)
+        buy.setObjectName("confirmBuyButton")
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(buy)
+        self.confirm_box = box
+        log.info("credits: asked to buy: %s", box.informativeText().replace("\n", " "))
+        try:
+            await ask(box)
+            return box.clickedButton() is buy
+        finally:
+            self.confirm_box = None
+            box.deleteLater()
 
     @asyncSlot(bool)
     async def set_auto_top_up(self, enabled: bool) -> None:

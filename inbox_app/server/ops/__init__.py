@@ -1,0 +1,1 @@
+"""Operating a server: `check`, `backup` and `restore`, the settings reference."""

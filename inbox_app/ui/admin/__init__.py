@@ -1,0 +1,1 @@
+"""Admin-only views: blocked numbers and their kept records."""

@@ -1,0 +1,1 @@
+"""The inbox area: search hits, moving through a thread."""
