@@ -59,6 +59,9 @@ class ServerThread:
             log_level="warning",
             lifespan="on",
             access_log=False,
+            # As `inbox-server serve`: a stream a client left open is cancelled after the grace
+            # time, then the app's shutdown stops its dispatcher.
+            timeout_graceful_shutdown=2,
             **settings.proxy_options(),
         )
         self.server = uvicorn.Server(config)
@@ -78,6 +81,11 @@ class ServerThread:
             # test has dropped, for the rest of the run.
             self.server.force_exit = True
             self.thread.join(timeout=10)
+        # A forced exit skips the app's shutdown: stop the dispatcher here, so it never goes on
+        # retrying against a database the test drops next.
+        from inbox_app.server import dispatcher
+
+        dispatcher.stop(self.app)
 
 
 def make_settings(db_url: str, tmp_path: Path, port: int, **overrides) -> Settings:

@@ -9,6 +9,9 @@ import sys
 
 log = logging.getLogger("inbox.server")
 
+# Seconds open requests (the desktops' live streams) get to finish when the server stops.
+SHUTDOWN_GRACE_SECONDS = 5
+
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
@@ -38,6 +41,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         log_level="info",
         log_config=None,
         access_log=False,
+        # On stop (SIGTERM from systemd, Ctrl+C), open requests get this long; then they are
+        # cancelled and the app's own shutdown runs (the dispatcher gives back what it claimed).
+        # Without it uvicorn waits for every desktop's live stream to close, and systemd kills
+        # the process before the app shuts down.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         **settings.proxy_options(),
     )
     return 0
