@@ -40,6 +40,27 @@ class MemoryKeyring(KeyringBackend):
             raise PasswordDeleteError("not set")
 
 
+# A wait's timeout is how long a loaded CI worker may take, not a speed target (those live in
+# bench/): a wait that holds returns at once, so only a failing one takes the longer time.
+WAIT_SCALE = 3
+
+
+@pytest.fixture(autouse=True)
+def _patient_waits(monkeypatch) -> None:
+    """qtbot.waitUntil / waitSignal(s) wait WAIT_SCALE times the timeout a test names."""
+    from pytestqt.qtbot import QtBot
+
+    def scaled(method):
+        def wait(self, *args, timeout=5000, **kwargs):
+            return method(self, *args, timeout=timeout * WAIT_SCALE if timeout else timeout,
+                          **kwargs)  # fmt: skip
+
+        return wait
+
+    for name in ("waitUntil", "waitSignal", "waitSignals"):
+        monkeypatch.setattr(QtBot, name, scaled(getattr(QtBot, name)))
+
+
 @pytest.fixture(autouse=True)
 def memory_keyring() -> Iterator[MemoryKeyring]:
     previous = keyring.get_keyring()
