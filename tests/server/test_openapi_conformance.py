@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis.errors import FlakyFailure
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -77,12 +80,25 @@ def test_every_answer_matches_the_openapi_document(app_and_token):
             case.call_and_validate(headers=headers, checks=CHECKS)
 
         tried += 1
+        name = f"{operation.method.upper()} {operation.path}"
         try:
             run()
+        except FlakyFailure as exc:
+            # Failed once, then passed on hypothesis's replay: seen once on a loaded CI worker
+            # (PUT /credits/settings), never here. Run the operation again; a document mismatch
+            # fails every time, so only a failure that comes back counts. The first one is
+            # reported as a warning with its sub-exceptions, for whoever sees it next.
+            warnings.warn(f"{name} failed once, then passed: {_summary(exc)}", stacklevel=1)
+            try:
+                run()
+            except BaseException as again:
+                if isinstance(again, KeyboardInterrupt):
+                    raise
+                failures.append(f"{name}: " + _summary(again))
         except BaseException as exc:  # one line per operation that breaks the document
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            failures.append(f"{operation.method.upper()} {operation.path}: " + _summary(exc))
+            failures.append(f"{name}: " + _summary(exc))
     assert tried > 40
     assert not failures, "\n".join(failures)
 
