@@ -56,7 +56,7 @@ from sse_starlette import ServerSentEvent
 
 from inbox_app.models import tables as t
 from inbox_app.server.services import events, views
-from inbox_app.server.services.presence import Typist
+from inbox_app.server.services.presence import VIEWING_KIND, Typist
 
 log = logging.getLogger("inbox.server.stream")
 
@@ -80,6 +80,10 @@ TOKEN_BATCH = 500
 PRESENCE_CHANNEL = "inbox_presence"
 # NOTIFY payloads are capped at 8000 bytes by PostgreSQL; presence is far smaller.
 PRESENCE_MAX_BYTES = 4000
+# "This desktop has this thread open" (POST …/viewing): said on opening a thread and again every
+# few minutes (ui/main_window.VIEWING_REFRESH_MS); a word holds this long, for so many desktops.
+OPEN_SECONDS = 600.0
+OPEN_REMEMBERED = 10_000
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -114,12 +118,18 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Presence:
-    """A short-lived event (never stored): for the firm's streams but not `skip_user_id`'s."""
+    """A short-lived event (never stored): for the firm's streams but not `skip_user_id`'s.
+
+    One about a thread (`conversation_id`) goes only to the streams of desktops that have it
+    open (see `Broker._has_open`); `presence.viewing`, which says which thread a desktop has open
+    (`data`: {"desktop": its token's digest}), goes to no stream.
+    """
 
     firm_id: int
     skip_user_id: int | None
     kind: str
     data: str
+    conversation_id: int | None = None
     id: None = None
 
     def sse(self) -> ServerSentEvent:
@@ -133,6 +143,7 @@ class Presence:
                 "skip": self.skip_user_id,
                 "kind": self.kind,
                 "data": self.data,
+                "conversation": self.conversation_id,
             },
             separators=(",", ":"),
         )
@@ -140,7 +151,14 @@ class Presence:
     @classmethod
     def from_wire(cls, payload: str) -> Presence:
         raw = json.loads(payload)
-        return cls(int(raw["firm_id"]), raw["skip"], str(raw["kind"]), str(raw["data"]))
+        conversation = raw.get("conversation")  # absent from a process of an older version
+        return cls(
+            int(raw["firm_id"]),
+            raw["skip"],
+            str(raw["kind"]),
+            str(raw["data"]),
+            int(conversation) if conversation is not None else None,
+        )
 
 
 @dataclass(eq=False)
@@ -261,6 +279,8 @@ class Broker:
         self._last_prune = -math.inf
         # Token digest -> its user, for the open streams' tokens as of the last token check.
         self._typists: dict[str, Typist] = {}
+        # Token digest -> (the thread that desktop last said it has open, when it said so).
+        self._open: dict[str, tuple[int, float]] = {}
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -383,15 +403,22 @@ class Broker:
     # --- presence -------------------------------------------------------------------------------
 
     async def announce(
-        self, firm_id: int, kind: str, payload: dict, skip_user_id: int | None
+        self,
+        firm_id: int,
+        kind: str,
+        payload: dict,
+        skip_user_id: int | None,
+        conversation_id: int | None = None,
     ) -> None:
         """Hand a short-lived event to the firm's streams (all processes), not stored anywhere.
 
         Await on the broker's loop. On PostgreSQL it goes out as a NOTIFY payload (one round
         trip, no row written) and comes back through every process's listener, this one's
-        included; otherwise it is handed to this process's subscribers at once.
+        included; otherwise it is handed to this process's subscribers at once. With a
+        `conversation_id` it reaches only those who have that thread open.
         """
-        presence = Presence(firm_id, skip_user_id, kind, json.dumps(payload, separators=(",", ":")))
+        data = json.dumps(payload, separators=(",", ":"))
+        presence = Presence(firm_id, skip_user_id, kind, data, conversation_id)
         if self._is_postgres:
             wire = presence.wire()
             if len(wire.encode()) > PRESENCE_MAX_BYTES:
@@ -409,13 +436,46 @@ class Broker:
             conn.commit()
 
     def _deliver_presence(self, presence: Presence) -> None:
+        now = time.monotonic()
+        if presence.kind == VIEWING_KIND:
+            try:
+                desktop = str(json.loads(presence.data)["desktop"])
+            except (ValueError, KeyError, TypeError):
+                return
+            if presence.conversation_id is not None:
+                self._note_open(desktop, presence.conversation_id, now)
+            return
         for sub in list(self._subscribers.get(presence.firm_id, ())):
             if sub.viewer.user_id == presence.skip_user_id or sub.dropped:
+                continue
+            if not self._has_open(sub.viewer.token_digest, presence.conversation_id, now):
                 continue
             # A client too slow for it misses a "typing…" that would be stale anyway; only
             # stored events, which it can replay, are worth dropping it for.
             with contextlib.suppress(asyncio.QueueFull):
                 sub.queue.put_nowait(presence)
+
+    def _note_open(self, digest: str, conversation_id: int, now: float) -> None:
+        if len(self._open) >= OPEN_REMEMBERED and digest not in self._open:
+            for stale in [d for d, (_c, at) in self._open.items() if now - at >= OPEN_SECONDS]:
+                del self._open[stale]
+            if len(self._open) >= OPEN_REMEMBERED:
+                return  # that many desktops said so in ten minutes: this one gets everything
+        self._open[digest] = (conversation_id, now)
+
+    def _has_open(self, digest: str | None, conversation_id: int | None, now: float) -> bool:
+        """Whether the stream's desktop has the thread open, as it last said.
+
+        A desktop that has not said so lately (a build from before `…/viewing`, or one whose word
+        was forgotten) gets every thread's presence, as all did before; it shows only the open
+        thread's anyway.
+        """
+        if conversation_id is None or digest is None:
+            return True
+        said = self._open.get(digest)
+        if said is None or now - said[1] >= OPEN_SECONDS:
+            return True
+        return said[0] == conversation_id
 
     def _drop(self, sub: Subscription) -> None:
         """End a client's stream; it reconnects with Last-Event-ID and replays what it missed."""

@@ -376,6 +376,10 @@ class ApiClient:
         """Tell the firm's other users I am writing in this thread (nothing is stored)."""
         await self.request("POST", f"/api/v1/conversations/{conversation_id}/typing")
 
+    async def viewing(self, conversation_id: int) -> None:
+        """Tell the server this desktop has the thread open (typing elsewhere skips it)."""
+        await self.request("POST", f"/api/v1/conversations/{conversation_id}/viewing")
+
     async def edit_message(
         self, message_id: int, body: str | None = None, send_at: datetime | None = None
     ) -> MessageOut:

@@ -135,6 +135,9 @@ class SyncClient(QObject):
         self.is_online = False
         # True from a start off the cache until the server first answers or is found away.
         self.connecting = False
+        # The thread this desktop shows (see announce_viewing).
+        self.open_thread: int | None = None
+        self.said_viewing: int | None = None  # the last the server took
         self._live: asyncio.Task | None = None
         self._flush_lock = asyncio.Lock()
         self._in_flight: set[str] = set()
@@ -365,6 +368,9 @@ class SyncClient(QObject):
         if not was_online:
             self.conversations_changed.emit()
         await self.flush_outbox()
+        if self.open_thread is not None:
+            # Perhaps a server process that never heard which thread is open here.
+            await self.announce_viewing(self.open_thread)
         with contextlib.suppress(ApiError):
             self.credits_changed.emit((await self.api.credits()).balance)
 
@@ -659,6 +665,21 @@ class SyncClient(QObject):
             await self._call(self.api.typing(conversation_id))
         except ApiError as exc:
             log.debug("typing signal not sent: %s", exc.detail)
+
+    async def announce_viewing(self, conversation_id: int | None) -> None:
+        """Tell the server which thread this desktop has open (`open_thread`, said again on
+        every reconnect), so colleagues' typing elsewhere is not sent here; best effort."""
+        self.open_thread = conversation_id
+        if conversation_id is None or self.api is None or not self.is_online:
+            return
+        try:
+            await self._call(self.api.viewing(conversation_id))
+        except ApiError as exc:
+            # A server from before `…/viewing` answers 404: it sends every thread's typing.
+            log.debug("viewing not said: %s", exc.detail)
+            return
+        self.said_viewing = conversation_id
+        log.info("viewing %s said", conversation_id)
 
     async def flush_outbox(self) -> int:
         """Send what waited offline, oldest first, once each; returns how many went."""

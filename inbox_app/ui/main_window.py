@@ -45,6 +45,10 @@ from inbox_app.ui.thread_view import PAGE, PENDING, MessageListModel, MessageVie
 
 # Conversations per page of the list; more load as it is scrolled to the end.
 LIST_PAGE = 200
+# The open thread is told to the server once it has been open this long, and again this often
+# (the server forgets after 10 minutes: server/stream.OPEN_SECONDS).
+VIEWING_SETTLE_MS = 300
+VIEWING_REFRESH_MS = 4 * 60 * 1000
 
 log = logging.getLogger("inbox.ui")
 
@@ -217,6 +221,18 @@ class MainWindow(QMainWindow):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(250)
         self._search_timer.timeout.connect(self._search_now)
+        # Which thread is open, told to the server a moment after it settles (arrowing through
+        # the list opens each row) and again every few minutes: typing reaches only the desktops
+        # that have the thread open.
+        self._viewing_timer = QTimer(self)
+        self._viewing_timer.setObjectName("viewingTimer")
+        self._viewing_timer.setSingleShot(True)
+        self._viewing_timer.setInterval(VIEWING_SETTLE_MS)
+        self._viewing_timer.timeout.connect(self._say_viewing)
+        self._viewing_refresh = QTimer(self)
+        self._viewing_refresh.setInterval(VIEWING_REFRESH_MS)
+        self._viewing_refresh.timeout.connect(self._say_viewing)
+        self._viewing_refresh.start()
         self._show_thread(None)
         self._set_online(sync.is_online)
 
@@ -1015,6 +1031,8 @@ class MainWindow(QMainWindow):
 
     def _show_thread(self, conversation_id: int | None) -> None:
         self.current_id = conversation_id
+        if conversation_id is not None and conversation_id != self.sync.open_thread:
+            self._viewing_timer.start()
         has = conversation_id is not None
         self.right.setCurrentIndex(1 if has else 0)
         for act in (
@@ -1251,6 +1269,10 @@ class MainWindow(QMainWindow):
             return await answer
         finally:
             self.recent_reply_box = None
+
+    def _say_viewing(self) -> None:
+        if self.current_id is not None:
+            self._spawn(self.sync.announce_viewing(self.current_id))
 
     def _typing(self) -> None:
         if self.current_id is not None:

@@ -76,6 +76,61 @@ async def test_typing_reaches_the_firms_other_users_and_seen_by_goes_live(
     await _seen_by_lists_who_read_the_latest_inbound_text_live(server, admin, staff)
 
 
+async def test_typing_reaches_only_the_desktops_that_have_the_thread_open(
+    server, admin, staff, monkeypatch
+):
+    """A desktop says which thread it has open (`…/viewing`); typing elsewhere skips its stream.
+    Paula has two desktops: one says, the other (an older build) never does and hears all."""
+    monkeypatch.setattr(presence, "MIN_INTERVAL", 0.0)
+    first = (await asyncio.to_thread(conversation_for, admin))["id"]
+    second = (await asyncio.to_thread(conversation_for, admin, "+12025550188"))["id"]
+    laptop = await asyncio.to_thread(login, server, staff.user["username"])
+
+    async def typed(cid: int) -> None:
+        answer = await asyncio.to_thread(admin.post, f"/api/v1/conversations/{cid}/typing")
+        assert answer.status_code == 204, answer.text
+
+    async def opened(api, cid: int) -> None:
+        answer = await asyncio.to_thread(api.post, f"/api/v1/conversations/{cid}/viewing")
+        assert answer.status_code == 204, answer.text
+
+    def typing_in(stream) -> list[int]:
+        return [e.data["conversation_id"] for e in stream.events if e.kind == "presence.typing"]
+
+    async with (
+        StreamClient(server.base_url, staff.token) as desk,
+        StreamClient(server.base_url, laptop.token) as old_build,
+    ):
+        stored = _stored_events(server)
+        await opened(staff, second)
+        await typed(first)  # not for the desk: it has the second thread open
+        await typed(second)
+        await _next_of(desk, "presence.typing")
+        await _next_of(old_build, "presence.typing", lambda d: d["conversation_id"] == second)
+        assert typing_in(desk) == [second]
+        assert typing_in(old_build) == [first, second]
+
+        # The desk moves to the first thread: that word replaces the last one.
+        await opened(staff, first)
+        await typed(second)
+        await typed(first)
+        await _next_of(desk, "presence.typing", lambda d: d["conversation_id"] == first)
+        assert typing_in(desk) == [second, first]
+        await _next_of(old_build, "presence.typing", lambda d: d["conversation_id"] == first,
+                       after=len(old_build.events) - 1)  # fmt: skip
+        assert _stored_events(server) == stored  # nothing written for either word
+
+    # Another firm's thread is not found; no token, no word.
+    make_user(server, "olga", firm="Other Firm")
+    other = await asyncio.to_thread(login, server, "olga")
+    answer = await asyncio.to_thread(other.post, f"/api/v1/conversations/{first}/viewing")
+    assert answer.status_code == 404
+    answer = await asyncio.to_thread(
+        httpx.post, f"{server.base_url}/api/v1/conversations/{first}/viewing"
+    )
+    assert answer.status_code == 401
+
+
 def test_send_with_check_recent_reply_is_stopped_by_a_colleagues_text(server, admin, staff):
     cid = conversation_for(admin)["id"]
     url = f"/api/v1/conversations/{cid}/messages"

@@ -306,10 +306,27 @@ async def test_a_change_committed_elsewhere_reaches_a_stream_on_another_process(
                     timeout=15,
                 )
                 bob_headers = {"Authorization": f"Bearer {bob.json()['access_token']}"}
-                typed = await asyncio.to_thread(
-                    httpx.post, f"{base_a}/api/v1/conversations/{cid}/typing", headers=bob_headers
+                alice_headers = {"Authorization": f"Bearer {token}"}
+                # Alice's desktop (its stream on B) says through A that it has this thread open,
+                # so Bob's typing in another thread never reaches it, on any process.
+                elsewhere = await asyncio.to_thread(
+                    httpx.post,
+                    f"{base_a}/api/v1/conversations",
+                    json={"phone": "+12025550177"},
+                    headers=alice_headers,
                 )
-                assert typed.status_code == 204, typed.text
+                viewing = await asyncio.to_thread(
+                    httpx.post, f"{base_a}/api/v1/conversations/{cid}/viewing",
+                    headers=alice_headers,
+                )  # fmt: skip
+                assert viewing.status_code == 204, viewing.text
+                for thread in (elsewhere.json()["id"], cid):
+                    typed = await asyncio.to_thread(
+                        httpx.post,
+                        f"{base_a}/api/v1/conversations/{thread}/typing",
+                        headers=bob_headers,
+                    )
+                    assert typed.status_code == 204, typed.text
                 if db_url.startswith("postgresql"):
                     typing = await asyncio.wait_for(_next_of(on_b, "presence.typing"), 10)
                     assert typing.data["user"] == "bob"

@@ -1,4 +1,5 @@
-"""Presence: a signal that I am writing in a thread, carried by the stream and never stored."""
+"""Presence: I am writing in a thread, and which thread this desktop has open; carried by the
+stream (or kept by the brokers a while) and never stored."""
 
 from __future__ import annotations
 
@@ -29,3 +30,19 @@ async def typing(
     if credentials is None:
         raise NotAuthenticated("Sign in first: this call needs a bearer token.")
     await request.app.state.presence.typing(credentials.credentials, conversation_id)
+
+
+@router.post("/conversations/{conversation_id}/viewing", status_code=204)
+async def viewing(
+    conversation_id: Id,
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """This desktop has the thread open: typing in it reaches this desktop's stream.
+
+    Said again every few minutes while the thread stays open; a desktop that never says (an
+    older build) gets typing in every thread. Nothing is stored.
+    """
+    if credentials is None:
+        raise NotAuthenticated("Sign in first: this call needs a bearer token.")
+    await request.app.state.presence.viewing(credentials.credentials, conversation_id)

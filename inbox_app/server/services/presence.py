@@ -28,6 +28,7 @@ from inbox_app.server.errors import Forbidden, RecipientBlocked, ThreadNotFound
 from inbox_app.server.security import token_digest
 
 KIND = "presence.typing"
+VIEWING_KIND = "presence.viewing"
 # How long a typing signal shows; the desktop sends one at most every THROTTLE_SECONDS while the
 # user types, so the line stays up while they type and goes a few seconds after they stop.
 TYPING_SECONDS = 6
@@ -51,7 +52,12 @@ class Broker(Protocol):
     def typist_for(self, digest: str) -> Typist | None: ...
 
     async def announce(
-        self, firm_id: int, kind: str, payload: dict, skip_user_id: int | None
+        self,
+        firm_id: int,
+        kind: str,
+        payload: dict,
+        skip_user_id: int | None,
+        conversation_id: int | None = None,
     ) -> None: ...
 
 
@@ -62,7 +68,7 @@ class Desk:
         self.sessions = sessions
         self.broker: Broker | None = None
         self._conversations: dict[int, tuple[int, bool, float]] = {}
-        self._last: dict[tuple[int, int], float] = {}
+        self._last: dict[tuple, float] = {}
         self._lock = threading.Lock()
 
     async def typing(self, token: str, conversation_id: int) -> None:
@@ -78,7 +84,7 @@ class Desk:
             raise ThreadNotFound("This conversation does not exist or was deleted.")
         if hidden:
             raise RecipientBlocked("This number is blocked; texts to it are not sent.")
-        if broker is None or self._too_soon(typist.user_id, conversation_id):
+        if broker is None or self._too_soon(("typing", typist.user_id, conversation_id)):
             return
         until = t.utcnow() + timedelta(seconds=TYPING_SECONDS)
         payload = {
@@ -89,7 +95,32 @@ class Desk:
             "until": until.isoformat(),
             "seconds": TYPING_SECONDS,
         }
-        await broker.announce(typist.firm_id, KIND, payload, skip_user_id=typist.user_id)
+        await broker.announce(
+            typist.firm_id, KIND, payload, skip_user_id=typist.user_id,
+            conversation_id=conversation_id,
+        )  # fmt: skip
+
+    async def viewing(self, token: str, conversation_id: int) -> None:
+        """`token`'s desktop has the conversation open: its typing signals are for this desktop.
+
+        Not stored: the brokers of every process remember it for a while (`server/stream.py`).
+        """
+        broker = self.broker
+        digest = token_digest(token)
+        typist = broker.typist_for(digest) if broker is not None else None
+        if typist is None:
+            typist = await asyncio.to_thread(self._typist_from_db, token)
+        firm_id, _hidden = await self._conversation(conversation_id)
+        if firm_id != typist.firm_id:
+            raise ThreadNotFound("This conversation does not exist or was deleted.")
+        # Only the same word again within a second is dropped: a desktop moving from thread to
+        # thread says each one, and the last must win.
+        if broker is None or self._too_soon(("viewing", digest, conversation_id)):
+            return
+        await broker.announce(
+            typist.firm_id, VIEWING_KIND, {"desktop": digest}, skip_user_id=typist.user_id,
+            conversation_id=conversation_id,
+        )  # fmt: skip
 
     # --- the ordinary path ------------------------------------------------------------------
 
@@ -121,10 +152,9 @@ class Desk:
             ).first()
         return (row.firm_id, bool(row.hidden)) if row is not None else None
 
-    def _too_soon(self, user_id: int, conversation_id: int) -> bool:
+    def _too_soon(self, key: tuple) -> bool:
         now = time.monotonic()
         with self._lock:
-            key = (user_id, conversation_id)
             if now - self._last.get(key, -MIN_INTERVAL) < MIN_INTERVAL:
                 return True
             if len(self._last) >= _REMEMBERED:
