@@ -1,8 +1,9 @@
 """Teamwork in a shared inbox, in the real programs (issue 17): Alice inserts a quick reply with
 `/` (the server fills in the client's name) and sends it; writes an internal note mentioning Bob,
 whose own running app shows the notification, while the carrier never sees the note; assigns the
-thread to Bob (his app is notified again), takes it herself and filters "Assigned to me". One
-walk, two app processes on one display."""
+thread to Bob (his app is notified again), takes it herself and filters "Assigned to me"; Bob
+opens the thread and sees "alice is typing…" while she writes. One walk, two app processes on
+one display."""
 
 from __future__ import annotations
 
@@ -34,10 +35,20 @@ def _own_windows(display, process, other) -> list[str]:
     return [w for w in _windows(display, process) if w not in shared]
 
 
-def _out_of_the_way(display, process, other) -> None:
-    """Hide (unmap) `process`'s windows, so `other`'s take the clicks (two apps, one display)."""
-    for window in _own_windows(display, process, other):
+def _out_of_the_way(display, process, other) -> list[str]:
+    """Hide (unmap) `process`'s windows, so `other`'s take the clicks (two apps, one display);
+    returns them, for `_back`."""
+    hidden = _own_windows(display, process, other)
+    for window in hidden:
         display.xdotool("windowunmap", "--sync", window)
+    return hidden
+
+
+def _back(display, windows: list[str]) -> None:
+    """Show windows `_out_of_the_way` hid, in front."""
+    for window in windows:
+        display.xdotool("windowmap", "--sync", window)
+        display.xdotool("windowactivate", "--sync", window)
 
 
 def _to_front(display, process, other) -> None:
@@ -76,7 +87,7 @@ def test_quick_reply_note_with_a_mention_assignment_and_the_assigned_filter(
         _to_front(display, bob, app)
         bob.sign_in("bob")
         bob.wait_for(r"conversation list loaded")
-        _out_of_the_way(display, bob, app)
+        bobs_windows = _out_of_the_way(display, bob, app)
         app.open_row("Maria Lopez")
         app.wait_for(rf"thread loaded {cid}")
 
@@ -138,6 +149,28 @@ def test_quick_reply_note_with_a_mention_assignment_and_the_assigned_filter(
         app.screenshot("teamwork-assigned-filter")
         app.click("assignedToggle")
         wait_until(lambda: len(app.rows()) == 2, what="both threads again")
+
+        # Who is replying: Bob opens Maria's thread in his app (it tells the server it has it
+        # open); Alice starts writing a text in hers; Bob's thread says "alice is typing…".
+        _back(display, bobs_windows)
+        bob.open_row("Maria Lopez")
+        bob.wait_for(rf"thread loaded {cid}")
+        bob.wait_for(rf"viewing {cid} said")
+        _to_front(display, app, bob)
+        if app.widget("sendButton")["text"] != "Send":
+            app.click("noteToggle")  # back from notes: a note is not a text being written
+            app.widget("sendButton", where=lambda w: w["text"] == "Send")
+        app.click("composeEdit")
+        app.type("Calling you now")
+        bob.widget("typingLabel", where=lambda w: w["text"] == "alice is typing…")
+        _to_front(display, bob, app)
+        bob.screenshot("teamwork-typing-indicator")
+        # Alice thinks better of it: the draft goes, nothing is sent.
+        _to_front(display, app, bob)
+        app.click("composeEdit")
+        app.key("ctrl+a")
+        app.key("BackSpace")
+        app.widget("composeEdit", where=lambda w: w["text"] == "")
         assert len(fake_twilio.requests) == 1  # the note never went out
         bodies = [
             m["body"]
