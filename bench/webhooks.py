@@ -384,6 +384,9 @@ class Typing:
     count: int = 1000
     rounds: int = 8
     clients: int = 4
+    # Each typist's desktop says which thread it has open (POST …/viewing), so a signal reaches
+    # the thread's other typist only; False: as builds before it, every stream hears every one.
+    viewing: bool = True
 
 
 class TypingLoad:
@@ -391,8 +394,15 @@ class TypingLoad:
     stream open and, while switched on, posts `…/typing` every `interval` seconds. "on"/"off"
     on its stdin switch it; at the end it prints what it sent and what its streams heard."""
 
-    def __init__(self, base_url: str, tokens: list[str], threads: list[int], interval: float):
-        plan = {"tokens": tokens, "threads": threads, "interval": interval}
+    def __init__(
+        self,
+        base_url: str,
+        tokens: list[str],
+        threads: list[int],
+        interval: float,
+        viewing: bool = True,
+    ):
+        plan = {"tokens": tokens, "threads": threads, "interval": interval, "viewing": viewing}
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--typing-load", base_url],
             stdin=subprocess.PIPE,
@@ -420,10 +430,16 @@ class TypingLoad:
 def typing_load(base_url: str) -> None:
     """The typists' process (see TypingLoad)."""
     plan = json.loads(sys.stdin.readline())
-    asyncio.run(_typists(base_url, plan["tokens"], plan["threads"], float(plan["interval"])))
+    asyncio.run(
+        _typists(
+            base_url, plan["tokens"], plan["threads"], float(plan["interval"]), plan["viewing"]
+        )
+    )
 
 
-async def _typists(base_url: str, tokens: list[str], threads: list[int], interval: float) -> None:
+async def _typists(
+    base_url: str, tokens: list[str], threads: list[int], interval: float, viewing: bool
+) -> None:
     on = asyncio.Event()
     counts = {"posted": 0, "failed": 0, "heard": 0}
     timeout = httpx.Timeout(10, read=None)
@@ -457,6 +473,14 @@ async def _typists(base_url: str, tokens: list[str], threads: list[int], interva
 
         readers = [asyncio.create_task(listen(n, tok)) for n, tok in enumerate(tokens)]
         await asyncio.wait_for(asyncio.gather(*(c.wait() for c in connected)), 30)
+        if viewing:
+            # Each desktop has the thread open that its user types in, as the desktop says.
+            for n, token in enumerate(tokens):
+                said = await http.post(
+                    f"/api/v1/conversations/{threads[n % len(threads)]}/viewing",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                counts["failed"] += said.status_code != 204
         typists = [asyncio.create_task(type_in(n, tok)) for n, tok in enumerate(tokens)]
         print("ready", flush=True)
         loop = asyncio.get_running_loop()
@@ -498,7 +522,7 @@ def measure_typing(base_url: str, token: str, typing: Typing, watcher: StreamWat
         )
         answer.raise_for_status()
         tokens.append(answer.json()["access_token"])
-    load = TypingLoad(base_url, tokens, threads, typing.interval)
+    load = TypingLoad(base_url, tokens, threads, typing.interval, typing.viewing)
     samples: dict[tuple[bool, bool], dict[str, tuple[float, float]]] = {
         (typing_on, paced): {} for typing_on in (False, True) for paced in (False, True)
     }
@@ -562,6 +586,11 @@ def main() -> int:
     parser.add_argument(
         "--typing-rounds", type=int, default=8, help="quiet/typing rounds (short ones average out)"
     )
+    parser.add_argument(
+        "--typing-everywhere",
+        action="store_true",
+        help="the typists' desktops never say which thread they have open (older builds)",
+    )
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--typing-load", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--watch-stream", metavar="URL", help=argparse.SUPPRESS)
@@ -582,6 +611,7 @@ def main() -> int:
         count=args.typing_count,
         rounds=max(1, args.typing_rounds),
         clients=args.clients,
+        viewing=not args.typing_everywhere,
     )
     return run(args.count, args.clients, args.paced, args.rounds, typing)
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import html
 import logging
 import math
+import re
 import time
 import unicodedata
 from datetime import datetime
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
+    QCompleter,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -37,8 +39,23 @@ TYPING_INTERVAL = 3.0
 NOTE_MAX = 2000
 
 
+# "@" and the start of a username, as the server reads a mention (services/notes.py), just
+# before the cursor.
+_MENTION_BEFORE_CURSOR = re.compile(r"(?<![\w@.])@([A-Za-z0-9][A-Za-z0-9_.\-]*)?$")
+_COMPLETER_KEYS = (
+    Qt.Key.Key_Return,
+    Qt.Key.Key_Enter,
+    Qt.Key.Key_Tab,
+    Qt.Key.Key_Backtab,
+    Qt.Key.Key_Escape,
+)
+
+
 class ComposeEdit(QPlainTextEdit):
     """Plain-text editor where Enter submits and Shift+Enter starts a new line.
+
+    In a note (`mentions` on), "@" and the start of a colleague's username offer the matching
+    usernames in a popup; Enter or Tab puts the chosen "@username " in.
 
     Signals:
       submitted(): Enter was pressed.
@@ -57,10 +74,44 @@ class ComposeEdit(QPlainTextEdit):
         self.setAccessibleDescription(strings.COMPOSE_KEYS)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.image_sink = None
+        self.mentions = False
+        self._names = QStringListModel(self)
+        self.completer = QCompleter(self._names, self)
+        self.completer.setWidget(self)
+        self.completer.setObjectName("mentionCompleter")
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.completer.popup().setObjectName("mentionPopup")
+        self.completer.popup().setAccessibleName(strings.MENTION_POPUP)
+        self.completer.activated.connect(self._complete_mention)
         self.document().documentLayout().documentSizeChanged.connect(self._fit)
         self._fit()
 
+    def set_mention_names(self, usernames: list[str]) -> None:
+        """Whom "@" offers (the firm's colleagues, by username)."""
+        self._names.setStringList(sorted(usernames, key=str.lower))
+
+    def event(self, event) -> bool:
+        # Tab moves the focus before keyPressEvent sees it; with names offered it takes the
+        # highlighted one (or the first), as Enter does.
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab)
+            and self.completer.popup().isVisible()
+        ):
+            popup = self.completer.popup()
+            index = popup.currentIndex()
+            if not index.isValid():
+                index = self.completer.completionModel().index(0, 0)
+            self._complete_mention(index.data())
+            popup.hide()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self.completer.popup().isVisible() and event.key() in _COMPLETER_KEYS:
+            event.ignore()  # the popup takes Enter and Escape
+            return
         if not self.isReadOnly() and self._asks_quick_reply(event):
             self.quick_reply_wanted.emit()
             return
@@ -71,6 +122,46 @@ class ComposeEdit(QPlainTextEdit):
                 self.submitted.emit()
             return
         super().keyPressEvent(event)
+        self._offer_mentions()
+
+    def _mention_prefix(self) -> str | None:
+        """The "@…" being typed just before the cursor, without the "@"; None when there is none."""
+        cursor = self.textCursor()
+        if cursor.hasSelection():
+            return None
+        block = cursor.block().text()[: cursor.positionInBlock()]
+        match = _MENTION_BEFORE_CURSOR.search(block)
+        return None if match is None else (match.group(1) or "")
+
+    def _offer_mentions(self) -> None:
+        popup = self.completer.popup()
+        prefix = self._mention_prefix() if self.mentions and not self.isReadOnly() else None
+        if prefix is None:
+            popup.hide()
+            return
+        self.completer.setCompletionPrefix(prefix)
+        if self.completer.completionCount() == 0:
+            popup.hide()
+            return
+        popup.setCurrentIndex(self.completer.completionModel().index(0, 0))
+        rect = self.cursorRect().translated(self.viewport().geometry().topLeft())
+        rect.setWidth(
+            popup.sizeHintForColumn(0) + popup.verticalScrollBar().sizeHint().width() + 24
+        )
+        self.completer.complete(rect)
+        log.info("mention popup shown (%d)", self.completer.completionCount())
+
+    def _complete_mention(self, username: str) -> None:
+        prefix = self._mention_prefix()
+        if prefix is None or not username:
+            return
+        cursor = self.textCursor()
+        cursor.movePosition(
+            QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor, len(prefix) + 1
+        )
+        cursor.insertText(f"@{username} ")
+        self.setTextCursor(cursor)
+        log.info("mention inserted")
 
     def _asks_quick_reply(self, event: QKeyEvent) -> bool:
         if event.key() == Qt.Key.Key_K and event.modifiers() == Qt.KeyboardModifier.ControlModifier:
@@ -272,6 +363,9 @@ class ComposeBox(QFrame):
     def set_note_mode(self, on: bool, *, focus: bool = True) -> None:
         """Write an internal note instead of a text: for the firm only, never sent."""
         self.note_mode = bool(on)
+        self.edit.mentions = self.note_mode  # "@" completes colleagues' names in notes only
+        if not self.note_mode:
+            self.edit.completer.popup().hide()
         if self.note_button.isChecked() != self.note_mode:
             self.note_button.setChecked(self.note_mode)
         for widget in (self, self.edit, self.counter):

@@ -1724,6 +1724,8 @@ class MainWindow(QMainWindow):
         colleagues = await self.sync.colleagues()
         changed = [c.id for c in colleagues] != [c.id for c in self.colleagues]
         self.colleagues = colleagues
+        me = self.sync.user.id if self.sync.user else None
+        self.compose.edit.set_mention_names([c.username for c in colleagues if c.id != me])
         if refill and changed and self.assign_menu.isVisible():
             self._fill_assign_menu(refresh=False)
 

@@ -1246,3 +1246,6 @@ def recent_reply_question(name: str, seconds: int) -> str:
     else:
         ago = tr("{s} s ago").format(s=seconds)
     return tr("{name} replied {ago}: send anyway?").format(name=name, ago=ago)
+
+
+MENTION_POPUP = tr("Colleagues to mention")

@@ -116,7 +116,11 @@ def test_quick_reply_note_with_a_mention_assignment_and_the_assigned_filter(
         app.click("noteToggle")
         app.widget("sendButton", where=lambda w: w["text"] == "Add note")
         app.click("composeEdit")
-        app.type("@bob she asked twice, please call her today")
+        # "@b" offers the colleagues whose username starts so; the name is typed on regardless.
+        app.type("@b")
+        app.wait_for(r"mention popup shown \(1\)")
+        app.screenshot("teamwork-mention-popup")
+        app.type("ob she asked twice, please call her today")
         app.key("Return")
         app.wait_for(r"note added \d+")
         bob.wait_for(rf"notification shown {cid}")

@@ -133,3 +133,48 @@ def test_a_colleagues_mention_notifies_me_and_lists_the_thread_under_mentions(
     with qtbot.waitSignal(window.list_loaded, timeout=5000):
         qtbot.mouseClick(window.mentions_toggle, Qt.MouseButton.LeftButton)
     assert window.list_model.rowCount() == 1
+
+
+def test_at_in_a_note_offers_colleagues_and_tab_or_enter_puts_the_name_in(
+    server, admin, window, qtbot
+):
+    make_user(server, "bob")
+    make_user(server, "barbara")
+    window._spawn(window.load_colleagues())
+    cid = _thread(admin, window, qtbot)
+    _open(window, qtbot, cid)
+    edit = window.compose.edit
+    popup = edit.completer.popup()
+
+    def offered() -> list[str]:
+        model = edit.completer.completionModel()
+        return [model.index(i, 0).data() for i in range(model.rowCount())]
+
+    # In a text to the client "@" is just a character: no popup.
+    qtbot.waitUntil(lambda: edit.completer.model().rowCount() == 2, timeout=5000)
+    edit.setFocus()
+    qtbot.keyClicks(edit, "@b")
+    assert not popup.isVisible()
+    edit.clear()
+
+    # In a note, "@b" offers both, "@bo" only bob (never me); Tab takes it.
+    qtbot.mouseClick(window.compose.note_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(edit, "Call her @b")
+    qtbot.waitUntil(popup.isVisible, timeout=3000)
+    assert offered() == ["barbara", "bob"]
+    qtbot.keyClicks(edit, "o")
+    assert offered() == ["bob"]
+    qtbot.keyClick(edit, Qt.Key.Key_Tab)
+    assert edit.toPlainText() == "Call her @bob "
+    assert not popup.isVisible()
+
+    # Enter on the popup takes the highlighted name and does not add the note yet.
+    qtbot.keyClicks(edit, "and @bar")
+    qtbot.waitUntil(popup.isVisible, timeout=3000)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    assert edit.toPlainText() == "Call her @bob and @barbara "
+    assert [m for m in window.thread_model.messages() if m.direction == "internal"] == []
+
+    # An email address is not a mention.
+    qtbot.keyClicks(edit, "or mail maria@b")
+    assert not popup.isVisible()
