@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import uuid
@@ -154,3 +155,45 @@ def test_unknown_status_is_refused_by_the_database(session):
     )
     with pytest.raises(IntegrityError):
         session.flush()
+
+
+def test_ids_are_never_reused_after_every_migration_on_sqlite(tmp_path):
+    """0015 gave every SQLite table AUTOINCREMENT; a later migration that rebuilt a table
+    (alembic's batch mode copies it from a reflection, which knows nothing of AUTOINCREMENT)
+    would quietly bring id reuse back. At head every table with an integer id still has it,
+    and a deleted newest message's id is not handed out again."""
+    from sqlalchemy import delete, insert
+
+    from inbox_app.server.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'inbox.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            tables = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+                " AND name NOT LIKE 'sqlite_%' AND name != 'alembic_version'"
+            ).all()
+            with_ids = {n: sql for n, sql in tables if re.search(r"[\s(,]id INTEGER NOT NULL", sql)}
+            assert {"messages", "contacts", "firms", "media", "stream_events"} <= set(with_ids)
+            missing = [n for n, sql in with_ids.items() if "AUTOINCREMENT" not in sql.upper()]
+            assert missing == []
+        sessions = make_sessionmaker(engine)
+        with sessions() as session, session.begin():
+            firm, conversation = _firm_with_conversation(session)
+            cid, firm_id = conversation.id, firm.id
+        row = {
+            "firm_id": firm_id,
+            "conversation_id": cid,
+            "direction": "inbound",
+            "body": "first",
+            "status": "received",
+        }
+        with engine.begin() as conn:
+            first = conn.execute(insert(t.Message).values(**row)).inserted_primary_key[0]
+            conn.execute(delete(t.Message).where(t.Message.id == first))
+            second = conn.execute(insert(t.Message).values(**row)).inserted_primary_key[0]
+        assert second > first
+    finally:
+        engine.dispose()

@@ -11,51 +11,15 @@ CREATE statement (checks, foreign keys and defaults kept exactly) while foreign 
 (`env.py`), so dropping the old copy cascades nowhere. PostgreSQL sequences never reuse ids.
 """
 
-import re
-
 import sqlalchemy as sa
 from alembic import op
+
+from inbox_app.server.sqlite_ids import rebuild_with_autoincrement
 
 revision = "0015_autoincrement"
 down_revision = "0015_login_counters"
 branch_labels = None
 depends_on = None
-
-_PK = re.compile(r",\s*CONSTRAINT (pk_\w+) PRIMARY KEY \(id\)")
-
-
-def _rebuild_with_autoincrement(bind, name: str, create_sql: str) -> None:
-    found = _PK.search(create_sql)
-    if found is None or "AUTOINCREMENT" in create_sql.upper():
-        return
-    pk_name = found.group(1)
-    sql = _PK.sub("", create_sql, count=1)
-    sql, replaced = re.subn(
-        r"\bid INTEGER NOT NULL",
-        f"id INTEGER NOT NULL CONSTRAINT {pk_name} PRIMARY KEY AUTOINCREMENT",
-        sql,
-        count=1,
-    )
-    head = re.match(r'\s*CREATE TABLE\s+("?)' + re.escape(name) + r"\1", sql)
-    if not replaced or head is None:
-        raise RuntimeError(f"unexpected schema of table {name}; cannot add AUTOINCREMENT")
-    temp = f"_rebuild_{name}"
-    sql = f"CREATE TABLE {temp}" + sql[head.end() :]
-    indexes = (
-        bind.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ?"
-            " AND sql IS NOT NULL ORDER BY type",
-            (name,),
-        )
-        .scalars()
-        .all()
-    )
-    bind.exec_driver_sql(sql)
-    bind.exec_driver_sql(f"INSERT INTO {temp} SELECT * FROM {name}")
-    bind.exec_driver_sql(f"DROP TABLE {name}")
-    bind.exec_driver_sql(f"ALTER TABLE {temp} RENAME TO {name}")
-    for index_sql in indexes:
-        bind.exec_driver_sql(index_sql)
 
 
 def upgrade() -> None:
@@ -65,15 +29,7 @@ def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
         return
-    tables = bind.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        " AND name != 'alembic_version' ORDER BY name"
-    ).all()
-    for name, create_sql in tables:
-        _rebuild_with_autoincrement(bind, name, create_sql)
-    broken = bind.exec_driver_sql("PRAGMA foreign_key_check").all()
-    if broken:
-        raise RuntimeError(f"foreign keys broken by the rebuild: {broken[:5]}")
+    rebuild_with_autoincrement(bind)
 
 
 def downgrade() -> None:
