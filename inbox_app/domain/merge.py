@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from inbox_app.domain import sms
 
@@ -118,8 +119,7 @@ def validate(template: str) -> list[str]:
 
 def render(template: str, values: Mapping[str, str | None]) -> str:
     """`template` with its merge tags filled from `values` (keys are tag names)."""
-    nodes = _parse(template)
-    _check(nodes)
+    nodes = _checked(template)
     lookup = {key.casefold(): value for key, value in values.items()}
 
     def value_of(tag: _Tag) -> str:
@@ -163,6 +163,15 @@ def _worst_case(template: str, max_lengths: Mapping[str, int] | None) -> str:
     limits = dict(MAX_TAG_LENGTHS) | dict(max_lengths or {})
     values = {tag: "x" * limits.get(tag, 40) for tag in validate(template)}
     return render(template, values)
+
+
+@lru_cache(maxsize=256)
+def _checked(template: str) -> tuple[_Node, ...]:
+    """The parsed and checked nodes of `template`, parsed once: a bulk resync renders the same
+    few templates thousands of times (a bad template raises every time, never cached)."""
+    nodes = _parse(template)
+    _check(nodes)
+    return tuple(nodes)
 
 
 def _parse(template: str) -> list[_Node]:

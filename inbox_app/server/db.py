@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 # How long a transaction waits for the in-process write lock, and then (in SQLite's busy
@@ -229,3 +229,71 @@ def insert_ignoring_conflict(table, columns, dialect: str):
         )
         _INSERTS_IGNORING_CONFLICTS[key] = stmt
     return stmt
+
+
+def insert_many(session: Session, table, rows: list[dict], *, ids: bool = False) -> list[int]:
+    """Insert `rows` (dicts with the same keys) into `table` in the session's transaction; with
+    `ids`, the new rows' ids in the order of `rows` (else []).
+
+    PostgreSQL gets them by COPY, its ids taken from the table's sequence first: an
+    `executemany` there plans and runs each row's INSERT alone (`plan_cache_mode`, above), and
+    RETURNING's many-row VALUES costs psycopg as much again to build; COPY is one statement.
+    Python-side column defaults are filled in as an INSERT would; server defaults apply to the
+    columns left out. SQLite keeps Core's `executemany`, already one prepared statement.
+    """
+    if not rows:
+        return []
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        if not ids:
+            connection.execute(table.insert(), rows)
+            return []
+        return list(
+            connection.scalars(
+                table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
+            )
+        )
+    new_ids: list[int] = []
+    if ids:
+        new_ids = sorted(
+            connection.exec_driver_sql(
+                "SELECT nextval(pg_get_serial_sequence(%(table)s, 'id'))"
+                " FROM generate_series(1, %(count)s)",
+                {"table": table.name, "count": len(rows)},
+            ).scalars()
+        )
+    given = list(rows[0])
+    filled = {
+        column.name: column.default.arg(None) if column.default.is_callable else column.default.arg
+        for column in table.columns
+        if column.name not in given
+        and column.name != "id"
+        and column.default is not None
+        and (column.default.is_scalar or column.default.is_callable)
+    }
+    names = (["id"] if ids else []) + given + list(filled)
+    dialect = connection.dialect
+    # The columns' own bind processing (UTCDateTime refuses a naive time, as in any INSERT).
+    processors = [
+        (position, processor)
+        for position, name in enumerate(names)
+        if (processor := table.c[name].type.bind_processor(dialect)) is not None
+    ]
+    constant = list(filled.values())
+    columns = ", ".join(f'"{name}"' for name in names)
+    statement = f'COPY "{table.name}" ({columns}) FROM STDIN'
+    dbapi_error = dialect.loaded_dbapi.Error
+    try:
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor, cursor.copy(statement) as copy:
+            for index, row in enumerate(rows):
+                values = [new_ids[index]] if ids else []
+                values += [row[name] for name in given]
+                values += constant
+                for position, processor in processors:
+                    values[position] = processor(values[position])
+                copy.write_row(values)
+    except dbapi_error as error:
+        # As SQLAlchemy raises it for an INSERT: callers catch IntegrityError and the like.
+        raise exc.DBAPIError.instance(statement, None, error, dbapi_error) from error
+    return new_ids

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ from inbox_app.models.schemas import (
     ImportReport,
     ImportRowOut,
 )
+from inbox_app.server import db
 from inbox_app.server.errors import Conflict, Invalid, NotFound
 from inbox_app.server.services import events, reminders
 
@@ -533,8 +534,9 @@ class _Plan:
         new_keys = [key for key, cid in self.clients.items() if cid is None]
         if new_keys:
             rows = [self.client_rows[key] for key in new_keys]
-            ids = session.scalars(
-                insert(t.Client).returning(t.Client.id, sort_by_parameter_order=True),
+            ids = db.insert_many(
+                session,
+                t.Client.__table__,
                 [
                     {
                         "firm_id": firm_id,
@@ -547,7 +549,8 @@ class _Plan:
                     }
                     for row in rows
                 ],
-            ).all()
+                ids=True,
+            )
             for key, client_id in zip(new_keys, ids, strict=True):
                 self.clients[key] = client_id
         if self.client_changes:
@@ -621,8 +624,9 @@ class _Plan:
                 )
             ):
                 unfiled[number] = conversation_id
-        contact_ids = session.scalars(
-            insert(t.Contact).returning(t.Contact.id, sort_by_parameter_order=True),
+        contact_ids = db.insert_many(
+            session,
+            t.Contact.__table__,
             [
                 {
                     "firm_id": firm_id,
@@ -639,7 +643,8 @@ class _Plan:
                 }
                 for client_id, number in wanted
             ],
-        ).all()
+            ids=True,
+        )
         note = f"Imported from {file_name}" if file_name else "Imported"
         # The evidence a staff-added contact gets: consent given when the record was made.
         consents = [
@@ -657,7 +662,7 @@ class _Plan:
             if number not in opted_out
         ]
         if consents:
-            session.execute(insert(t.ConsentEvent), consents)
+            db.insert_many(session, t.ConsentEvent.__table__, consents)
         filed = {}
         for client_id, number in wanted:
             if number in unfiled and unfiled[number] not in filed:
@@ -749,8 +754,9 @@ class _Plan:
         ]
         resync: set[int] = set()
         if created:
-            ids = session.scalars(
-                insert(t.Event).returning(t.Event.id, sort_by_parameter_order=True),
+            ids = db.insert_many(
+                session,
+                t.Event.__table__,
                 [
                     {
                         "firm_id": self.firm_id,
@@ -766,7 +772,8 @@ class _Plan:
                     }
                     for row in created
                 ],
-            ).all()
+                ids=True,
+            )
             resync.update(
                 event_id for event_id, row in zip(ids, created, strict=True) if row.flow_id
             )

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from inbox_app.domain import merge, phone, sms, timing
 from inbox_app.models import tables as t
 from inbox_app.models.schemas import EventIn, EventOut, EventPatch, MessageOut
+from inbox_app.server import db
 from inbox_app.server.errors import Invalid, NotFound
 from inbox_app.server.services import consent, events, record_events, views
 
@@ -469,7 +470,7 @@ def _sync_events_in(session: Session, firm_id: int, ids: list[int], now: datetim
         if len(inserts) + len(updates) <= PUBLISH_EACH_LIMIT:
             new_ids = list(session.scalars(_INSERT_REMINDER.returning(_MESSAGES.c.id), inserts))
         else:
-            session.execute(_INSERT_REMINDER, inserts)
+            db.insert_many(session, _MESSAGES, inserts)
     result.created, result.updated, result.deleted = len(inserts), len(updates), len(removed)
     _announce(session, firm_id, new_ids, [row["_id"] for row in updates], touched, result)
     return result
