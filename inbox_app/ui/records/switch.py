@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -20,8 +21,10 @@ from inbox_app.sync.records import Records
 from inbox_app.sync.session import SyncClient
 from inbox_app.ui import strings as S
 from inbox_app.ui import theme
-from inbox_app.ui.records.clients import ClientsPage
-from inbox_app.ui.records.upcoming import UpcomingPage
+
+if TYPE_CHECKING:
+    from inbox_app.ui.records.clients import ClientsPage
+    from inbox_app.ui.records.upcoming import UpcomingPage
 
 log = logging.getLogger("inbox.ui.records")
 
@@ -35,6 +38,11 @@ _VIEWS = (
 
 class ViewSwitch(QWidget):
     """The rail and the page it shows; the inbox page is the main window's own splitter.
+
+    The Clients and Upcoming pages are built just after the window's first paint (or when
+    wanted sooner): a start shows the inbox, and building them first cost a fifth of the
+    cold start (bench/cold_start.py). They are still built at once, not on first use, because
+    the window's minimum size counts them.
 
     Signals:
       view_changed(str name): "inbox", "clients" or "upcoming" is now shown.
@@ -56,15 +64,15 @@ class ViewSwitch(QWidget):
         rail_layout.setContentsMargins(6, 10, 6, 10)
         rail_layout.setSpacing(4)
         self.stack = QStackedWidget(self)
-        self.clients_page = ClientsPage(self.records, self.stack)
-        self.upcoming_page = UpcomingPage(self.records, self.stack)
-        pages = {INBOX: inbox, CLIENTS: self.clients_page, UPCOMING: self.upcoming_page}
-        self._pages = pages
+        self.stack.addWidget(inbox)
+        self._inbox = inbox
+        self._clients_page: ClientsPage | None = None
+        self._upcoming_page: UpcomingPage | None = None
+        self._pages_queued = False
         self.buttons: dict[str, QToolButton] = {}
         self._group = QButtonGroup(self)
         self._group.setExclusive(True)
         for number, (name, label, icon, object_name) in enumerate(_VIEWS, start=1):
-            self.stack.addWidget(pages[name])
             button = QToolButton(self.rail)
             button.setObjectName(object_name)
             button.setText(getattr(S, label))
@@ -89,26 +97,93 @@ class ViewSwitch(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.rail)
         layout.addWidget(self.stack, 1)
-        self.clients_page.conversation_requested.connect(self._open_conversation)
-        self.upcoming_page.client_requested.connect(self.open_client)
         self.buttons[INBOX].setChecked(True)
         self._group.buttonToggled.connect(lambda *_: self.refresh_icons())
         self.refresh_icons()
 
     @property
+    def clients_page(self) -> ClientsPage:
+        if self._clients_page is None:
+            from inbox_app.ui.records.clients import ClientsPage
+
+            page = ClientsPage(self.records, self.stack)
+            page.conversation_requested.connect(self._open_conversation)
+            self._add_page(page)
+            self._clients_page = page
+        return self._clients_page
+
+    @property
+    def upcoming_page(self) -> UpcomingPage:
+        if self._upcoming_page is None:
+            from inbox_app.ui.records.upcoming import UpcomingPage
+
+            page = UpcomingPage(self.records, self.stack)
+            page.client_requested.connect(self.open_client)
+            self._add_page(page)
+            self._upcoming_page = page
+        return self._upcoming_page
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._pages_queued:
+            self._pages_queued = True
+            # Two turns later: after the conversation list's own first-paint callback, which
+            # the same paint queued one turn later (it says "conversation list painted").
+            QTimer.singleShot(0, self, lambda: QTimer.singleShot(0, self, self.build_pages))
+
+    def build_pages(self) -> None:
+        """Build the Clients and Upcoming pages now if they are not yet."""
+        self.clients_page  # noqa: B018 (the property builds it)
+        self.upcoming_page  # noqa: B018
+
+    def _add_page(self, page: QWidget) -> None:
+        self.stack.addWidget(page)
+        self._tab_before_rail(page)
+        page.refresh_icons()
+
+    def _tab_before_rail(self, page: QWidget) -> None:
+        """Tab order as when the pages were built with the stack: theirs before the rail's."""
+        tab = Qt.FocusPolicy.TabFocus
+        widgets, widget = [], page.nextInFocusChain()
+        while widget is not page:
+            if page.isAncestorOf(widget) and widget.focusPolicy() & tab:
+                widgets.append(widget)
+            widget = widget.nextInFocusChain()
+        rail = self.buttons[INBOX]
+        anchor = rail.previousInFocusChain()
+        while anchor is not rail and not (anchor.focusPolicy() & tab):
+            anchor = anchor.previousInFocusChain()
+        if anchor is rail:
+            return
+        for widget in widgets:
+            QWidget.setTabOrder(anchor, widget)
+            anchor = widget
+
+    def _page(self, name: str) -> QWidget | None:
+        if name == INBOX:
+            return self._inbox
+        if name == CLIENTS:
+            return self.clients_page
+        if name == UPCOMING:
+            return self.upcoming_page
+        return None
+
+    @property
     def current(self) -> str:
         widget = self.stack.currentWidget()
-        return next(name for name, page in self._pages.items() if page is widget)
+        if widget is self._inbox:
+            return INBOX
+        return CLIENTS if widget is self._clients_page else UPCOMING
 
     def show_view(self, name: str) -> None:
-        if name not in self._pages:
+        page = self._page(name)
+        if page is None:
             return
         self.buttons[name].setChecked(True)
-        if self.stack.currentWidget() is not self._pages[name]:
-            self.stack.setCurrentWidget(self._pages[name])
+        if self.stack.currentWidget() is not page:
+            self.stack.setCurrentWidget(page)
             log.info("view shown %s", name)
             self.view_changed.emit(name)
-        page = self._pages[name]
         if hasattr(page, "activate"):
             page.activate()
 
@@ -125,5 +200,6 @@ class ViewSwitch(QWidget):
         for button in self.buttons.values():
             color = t.accent if button.isChecked() else t.muted
             button.setIcon(theme.icon(button.property("icon_name"), color))
-        self.clients_page.refresh_icons()
-        self.upcoming_page.refresh_icons()
+        for page in (self._clients_page, self._upcoming_page):
+            if page is not None:
+                page.refresh_icons()
