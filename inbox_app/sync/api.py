@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 if TYPE_CHECKING:
     import httpx
@@ -747,6 +747,9 @@ class ApiClient:
 
 class StreamEvent(BaseModel):
     """One Server-Sent Event: its id (for Last-Event-ID), kind and JSON payload."""
+
+    # Built with the first event, not at import (the cold start, bench/cold_start.py).
+    model_config = ConfigDict(defer_build=True)
 
     id: str | None = None
     kind: str
