@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import threading
@@ -10,7 +11,7 @@ import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import JSON, Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 # How long a transaction waits for the in-process write lock, and then (in SQLite's busy
@@ -231,20 +232,35 @@ def insert_ignoring_conflict(table, columns, dialect: str):
     return stmt
 
 
-def insert_many(session: Session, table, rows: list[dict], *, ids: bool = False) -> list[int]:
+def insert_many(
+    session: Session,
+    table,
+    rows: list[dict],
+    *,
+    ids: bool = False,
+    ignore_conflicts: bool = False,
+) -> list[int]:
     """Insert `rows` (dicts with the same keys) into `table` in the session's transaction; with
-    `ids`, the new rows' ids in the order of `rows` (else []).
+    `ids`, the new rows' ids in the order of `rows` (else []). With `ignore_conflicts`, a row
+    that a unique key already has is left out (ON CONFLICT DO NOTHING; no ids then).
 
-    PostgreSQL gets them by COPY, its ids taken from the table's sequence first: an
-    `executemany` there plans and runs each row's INSERT alone (`plan_cache_mode`, above), and
-    RETURNING's many-row VALUES costs psycopg as much again to build; COPY is one statement.
-    Python-side column defaults are filled in as an INSERT would; server defaults apply to the
-    columns left out. SQLite keeps Core's `executemany`, already one prepared statement.
+    PostgreSQL gets them by COPY (its ids taken from the table's sequence first), or by one
+    INSERT … SELECT FROM unnest(…) when conflicts are ignored: an `executemany` there plans and
+    runs each row's INSERT alone (`plan_cache_mode`, above), and RETURNING's many-row VALUES
+    costs psycopg as much again to build. Python-side column defaults are filled in as an
+    INSERT would; server defaults apply to the columns left out. SQLite keeps Core's
+    `executemany`, already one prepared statement.
     """
     if not rows:
         return []
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        if ignore_conflicts:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            connection.execute(sqlite_insert(table).on_conflict_do_nothing(), rows)
+            return []
         if not ids:
             connection.execute(table.insert(), rows)
             return []
@@ -254,7 +270,7 @@ def insert_many(session: Session, table, rows: list[dict], *, ids: bool = False)
             )
         )
     new_ids: list[int] = []
-    if ids:
+    if ids and not ignore_conflicts:
         new_ids = sorted(
             connection.exec_driver_sql(
                 "SELECT nextval(pg_get_serial_sequence(%(table)s, 'id'))"
@@ -271,29 +287,55 @@ def insert_many(session: Session, table, rows: list[dict], *, ids: bool = False)
         and column.default is not None
         and (column.default.is_scalar or column.default.is_callable)
     }
-    names = (["id"] if ids else []) + given + list(filled)
-    dialect = connection.dialect
+    names = (["id"] if new_ids else []) + given + list(filled)
     # The columns' own bind processing (UTCDateTime refuses a naive time, as in any INSERT).
     processors = [
         (position, processor)
         for position, name in enumerate(names)
-        if (processor := table.c[name].type.bind_processor(dialect)) is not None
+        if (processor := _copy_processor(table.c[name].type, dialect)) is not None
     ]
     constant = list(filled.values())
+
+    def values() -> Iterator[list]:
+        for index, row in enumerate(rows):
+            value = [new_ids[index]] if new_ids else []
+            value += [row[name] for name in given]
+            value += constant
+            for position, processor in processors:
+                value[position] = processor(value[position])
+            yield value
+
     columns = ", ".join(f'"{name}"' for name in names)
-    statement = f'COPY "{table.name}" ({columns}) FROM STDIN'
     dbapi_error = dialect.loaded_dbapi.Error
+    statement = f'COPY "{table.name}" ({columns}) FROM STDIN'
     try:
         cursor = connection.connection.driver_connection.cursor()
-        with cursor, cursor.copy(statement) as copy:
-            for index, row in enumerate(rows):
-                values = [new_ids[index]] if ids else []
-                values += [row[name] for name in given]
-                values += constant
-                for position, processor in processors:
-                    values[position] = processor(values[position])
-                copy.write_row(values)
+        with cursor:
+            if ignore_conflicts:
+                arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect)}[]" for name in names)
+                statement = (
+                    f'INSERT INTO "{table.name}" ({columns}) SELECT * FROM unnest({arrays})'
+                    " ON CONFLICT DO NOTHING"
+                )
+                cursor.execute(statement, [list(column) for column in zip(*values(), strict=True)])
+            else:
+                with cursor.copy(statement) as copy:
+                    for value in values():
+                        copy.write_row(value)
     except dbapi_error as error:
         # As SQLAlchemy raises it for an INSERT: callers catch IntegrityError and the like.
         raise exc.DBAPIError.instance(statement, None, error, dbapi_error) from error
     return new_ids
+
+
+def _copy_processor(column_type, dialect):
+    """What turns a Python value into what psycopg writes for it, outside SQLAlchemy's INSERT:
+    the type's own bind processor, and JSON wrapped as psycopg's Json (SQLAlchemy leaves JSON to
+    a bind cast that COPY does not have)."""
+    processor = column_type.bind_processor(dialect)
+    if processor is None and isinstance(column_type, JSON):
+        from psycopg.types.json import Json
+
+        dumps = dialect._json_serializer or json.dumps
+        return lambda value: None if value is None else Json(value, dumps)
+    return processor

@@ -14,8 +14,11 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from inbox_app.models import tables as t
+from inbox_app.server import db
 
 CHANNEL = "inbox_events"
+# From this many events in one publish_all, they are written in bulk (db.insert_many).
+BULK_ROWS = 100
 _PENDING = "inbox_events_pending"
 
 
@@ -69,19 +72,21 @@ def publish_all(session: Session, drafts: Sequence[Draft], *, creates_work: bool
     if not drafts:
         return
     now = t.utcnow()
-    session.connection().execute(
-        _INSERT_EVENT,
-        [
-            {
-                "firm_id": d.firm_id,
-                "user_id": d.user_id,
-                "kind": d.kind,
-                "payload": d.payload,
-                "created_at": now,
-            }
-            for d in drafts
-        ],
-    )
+    rows = [
+        {
+            "firm_id": d.firm_id,
+            "user_id": d.user_id,
+            "kind": d.kind,
+            "payload": d.payload,
+            "created_at": now,
+        }
+        for d in drafts
+    ]
+    if len(rows) > BULK_ROWS:
+        # A resync of thousands of threads: one COPY on PostgreSQL, in the same order.
+        db.insert_many(session, t.StreamEvent.__table__, rows)
+    else:
+        session.connection().execute(_INSERT_EVENT, rows)
     if creates_work:
         session.info[_PENDING] = True
     else:

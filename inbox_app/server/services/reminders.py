@@ -945,7 +945,7 @@ def conversation_ids_in(
             for number in missing
         ]
         # Another transaction may open the same thread meanwhile: the unique key decides.
-        session.execute(_insert_ignoring_duplicates(session, t.Conversation.__table__), rows)
+        db.insert_many(session, t.Conversation.__table__, rows, ignore_conflicts=True)
         read(missing)
     if unfiled:
         phone_of = {conversation_id: number for number, conversation_id in found.items()}
@@ -960,14 +960,6 @@ def conversation_ids_in(
             ],
         )
     return found
-
-
-def _insert_ignoring_duplicates(session: Session, table):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table).on_conflict_do_nothing()
 
 
 def remove_reminders_in(session: Session, firm_id: int, event_ids: Iterable[int]) -> int:
