@@ -10,7 +10,9 @@ The yardstick, in the same run, is a bare SQLAlchemy Core `executemany` into a s
 database of the same records: 5,000 clients, 5,000 contacts and 5,000 events (the rows of the
 files), and again of everything the import wrote for them (with the 15,000 reminders the flow
 made, their 5,000 conversations and the consent records). Ratios are bare / ours, higher is
-better; the target is >= 0.3 against everything written; exit status 1 when missed.
+better. The target (issue 14: "a bare bulk insert of the same rows") is >= 0.3 against the
+files' records; exit status 1 when missed. The second ratio says how much of the gap is the
+reminders' own writing (their search index above all) rather than the import.
 
     .venv/bin/python bench/import.py [--clients 5000]                 # SQLite, temporary dir
     .venv/bin/python bench/import.py --postgres postgresql+psycopg://postgres@127.0.0.1/test
@@ -265,9 +267,9 @@ def run(clients: int, postgres: str | None) -> int:
     print(f"  inbox-server, 2 files over HTTP   {ours:7.2f} s  ({rows / ours:,.0f} rows/s)")
     print(f"  bare insert of the files' records {bare_rows:7.2f} s  ratio {bare_rows / ours:.2f}")
     print(f"  bare insert of everything written {bare_all:7.2f} s  ratio {bare_all / ours:.2f}")
-    ratio = bare_all / ours
+    ratio = bare_rows / ours
     print(
-        f"target >= {TARGET} (against everything written): {'met' if ratio >= TARGET else 'MISSED'}"
+        f"target >= {TARGET} (against the files' records): {'met' if ratio >= TARGET else 'MISSED'}"
     )
     return 0 if ratio >= TARGET else 1
 
