@@ -181,8 +181,10 @@ class Api:
         self.base_url = base_url
         self.token = token
         self.user = user
+        # Generous: PostgreSQL's CREATE DATABASE (other tests making theirs) checkpoints, and on a
+        # loaded CI machine a commit behind one once waited out a 15 s timeout.
         self.http = httpx.Client(
-            base_url=base_url, timeout=15, headers={"Authorization": f"Bearer {token}"}
+            base_url=base_url, timeout=60, headers={"Authorization": f"Bearer {token}"}
         )
 
     def __getattr__(self, name):
@@ -223,7 +225,7 @@ def login(server, username: str) -> Api:
     response = httpx.post(
         f"{server.base_url}/api/v1/auth/token",
         json={"username": username, "password": PASSWORD},
-        timeout=15,
+        timeout=60,
     )
     response.raise_for_status()
     body = response.json()
