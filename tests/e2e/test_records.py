@@ -1,7 +1,8 @@
 """Clients and court dates in the real app, by mouse and keyboard: add a client with a number and
 a hearing 10 days out on a 7/3/0-day flow and see its three reminders; move the hearing and see
 them change; switch the client to Spanish and see Spanish; the thread shows them scheduled; the
-agenda lists the hearing. One walk: each app start costs seconds."""
+agenda lists the hearing, and moves, adds and cancels court dates itself. One walk: each app
+start costs seconds."""
 
 from __future__ import annotations
 
@@ -125,3 +126,47 @@ def test_a_client_with_a_hearing_gets_reminders_that_follow_moves_and_language(a
     rows = app.rows("upcomingTree")
     assert len(rows) == 1
     app.screenshot("records-upcoming")
+
+    # From the agenda itself: move the hearing a day, add a second one for the same client (its
+    # client is the selected row's), then cancel that one after the confirmation.
+    twelve_days_out = alice.get(f"/api/v1/events/{event_id}").json()["starts_at"]
+    app.click_rect(rows[0]["rect"])
+    app.widget("agendaMoveEvent", where=lambda w: w["enabled"])
+    app.skip_log()
+    app.click("agendaMoveEvent")
+    app.widget("eventDialog")
+    app.fill("eventWhen", _when(13))
+    _save(app, "eventDialog")
+    app.wait_for(rf"agenda reminders loaded {event_id} \(3\)")
+    wait_until(
+        lambda: alice.get(f"/api/v1/events/{event_id}").json()["starts_at"] != twelve_days_out,
+        what="the hearing moved on the server",
+    )
+
+    # The reloads since (live changes) kept the moved hearing selected: its client gets the new one.
+    app.widget("agendaMoveEvent", where=lambda w: w["enabled"])
+    app.click("agendaAddEvent")
+    app.widget("eventDialog")
+    app.fill("eventWhen", _when(5))
+    app.fill("eventLocation", "Courtroom 2A")
+    _save(app, "eventDialog")
+    added = int(app.wait_for(rf"agenda reminders loaded (?!{event_id} )(\d+) ").group(1))
+    wait_until(lambda: len(app.rows("upcomingTree")) == 2, what="two hearings on the agenda")
+    app.screenshot("records-upcoming-added")
+    events = alice.get(f"/api/v1/events?client_id={client_id}").json()
+    assert sorted(e["location"] for e in events) == ["Courtroom 2A", "Courtroom 4B"]
+
+    app.widget("agendaCancelEvent", where=lambda w: w["enabled"])
+    app.click("agendaCancelEvent")
+    app.widget("cancelEventConfirm")
+    app.screenshot("records-cancel-confirm")
+    app.click("cancelEventYes")
+    app.wait_gone("cancelEventConfirm")
+    app.wait_for(rf"agenda reminders loaded {added} \(\d+\)")
+    wait_until(
+        lambda: alice.get(f"/api/v1/events/{added}").json()["status"] == "canceled",
+        what="the added hearing canceled",
+    )
+    reminders = alice.get(f"/api/v1/events/{added}/reminders").json()
+    assert reminders and {r["status"] for r in reminders} == {"canceled"}
+    assert alice.get(f"/api/v1/events/{event_id}").json()["status"] != "canceled"

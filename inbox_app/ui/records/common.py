@@ -86,6 +86,8 @@ async def confirm_cancel_event(page: QWidget) -> bool:
         page,
     )
     box.setObjectName("cancelEventConfirm")
+    box.button(QMessageBox.StandardButton.Yes).setObjectName("cancelEventYes")
+    box.setDefaultButton(QMessageBox.StandardButton.No)  # Enter keeps the court date
     box.setStyleSheet(dialog_style())
     page.dialog = box
     return await ask(box) == QMessageBox.StandardButton.Yes

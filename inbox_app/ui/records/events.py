@@ -365,6 +365,7 @@ class EventTreeView(QTreeView):
         # Events the user opened: a reload (model reset) opens them again, and reads their
         # reminders again, so a reload never folds what someone is looking at.
         self.open_ids: set[int] = set()
+        self._selected_id: int | None = None
         self._restoring = False
         header = self.header()
         header.setStretchLastSection(True)
@@ -380,6 +381,10 @@ class EventTreeView(QTreeView):
         model.rowsInserted.connect(self._span_children)
         model.modelReset.connect(self._span_children)
         model.modelReset.connect(self._reopen)
+        # A reload (a live change, a filter) keeps the selected court date selected, so Move and
+        # Cancel stay on it.
+        model.modelAboutToBeReset.connect(self._remember_selection)
+        model.modelReset.connect(self._restore_selection)
         # A reminder rewritten in place may need another height.
         model.dataChanged.connect(lambda *_: self.scheduleDelayedItemsLayout())
         for signal in (model.dataChanged, model.rowsInserted, model.rowsRemoved, model.modelReset):
@@ -414,6 +419,16 @@ class EventTreeView(QTreeView):
             row = model.event_row(event_id)
             if row >= 0:
                 self.expand(model.index(row, 0))
+
+    def _remember_selection(self) -> None:
+        event = self.selected_event()
+        self._selected_id = event.id if event is not None else None
+
+    def _restore_selection(self) -> None:
+        event_id = self._selected_id
+        row = self.model().event_row(event_id) if event_id is not None else -1
+        if row >= 0:
+            self.setCurrentIndex(self.model().index(row, 0))
 
     def selected_event(self) -> AgendaEventOut | None:
         index = self.currentIndex()
