@@ -28,8 +28,12 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "The request is not valid."
 
 
-def create_app(settings: Settings | None = None, *, background: bool = True) -> FastAPI:
-    """Build the app; `background=False` skips the dispatcher and stream loops (unit tests)."""
+def create_app(
+    settings: Settings | None = None, *, background: bool = True, docs: bool = True
+) -> FastAPI:
+    """Build the app; `background=False` skips the dispatcher and stream loops (unit tests);
+    `docs=False` leaves out /docs and /redoc (the desktop's embedded demo server, whose bundle
+    does not ship their scripts)."""
     settings = settings or get_settings()
     engine = make_engine(settings.effective_database_url)
 
@@ -110,7 +114,8 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
 
     from inbox_app.server.routes import register
 
-    apidocs.install(app)
+    if docs:
+        apidocs.install(app)
     register(app)
     from inbox_app.server import openapi_doc
 

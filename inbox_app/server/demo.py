@@ -931,7 +931,7 @@ class DemoServer:
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(self.settings.effective_database_url)
-        app = create_app(self.settings)
+        app = create_app(self.settings, docs=False)
         seeded = seed(app.state.sessionmaker, self.settings)
         self.showcase_conversation_id = seeded.showcase_conversation_id
         config = uvicorn.Config(
