@@ -56,7 +56,7 @@ from sse_starlette import ServerSentEvent
 
 from inbox_app.models import tables as t
 from inbox_app.server.services import events, views
-from inbox_app.server.services.presence import VIEWING_KIND, Typist
+from inbox_app.server.services.presence import VIEWING_KIND, Typist, desktop_key
 
 log = logging.getLogger("inbox.server.stream")
 
@@ -122,7 +122,7 @@ class Presence:
 
     One about a thread (`conversation_id`) goes only to the streams of desktops that have it
     open (see `Broker._has_open`); `presence.viewing`, which says which thread a desktop has open
-    (`data`: {"desktop": its token's digest}), goes to no stream.
+    (`data`: {"desktop": presence.desktop_key of its token}), goes to no stream.
     """
 
     firm_id: int
@@ -279,7 +279,8 @@ class Broker:
         self._last_prune = -math.inf
         # Token digest -> its user, for the open streams' tokens as of the last token check.
         self._typists: dict[str, Typist] = {}
-        # Token digest -> (the thread that desktop last said it has open, when it said so).
+        # A desktop's key (presence.desktop_key of its token) -> (the thread it last said it has
+        # open, when it said so).
         self._open: dict[str, tuple[int, float]] = {}
 
     # --- life cycle ---------------------------------------------------------------------------
@@ -448,31 +449,33 @@ class Broker:
         for sub in list(self._subscribers.get(presence.firm_id, ())):
             if sub.viewer.user_id == presence.skip_user_id or sub.dropped:
                 continue
-            if not self._has_open(sub.viewer.token_digest, presence.conversation_id, now):
+            digest = sub.viewer.token_digest
+            key = desktop_key(digest) if digest is not None and self._open else None
+            if not self._has_open(key, presence.conversation_id, now):
                 continue
             # A client too slow for it misses a "typing…" that would be stale anyway; only
             # stored events, which it can replay, are worth dropping it for.
             with contextlib.suppress(asyncio.QueueFull):
                 sub.queue.put_nowait(presence)
 
-    def _note_open(self, digest: str, conversation_id: int, now: float) -> None:
-        if len(self._open) >= OPEN_REMEMBERED and digest not in self._open:
+    def _note_open(self, desktop: str, conversation_id: int, now: float) -> None:
+        if len(self._open) >= OPEN_REMEMBERED and desktop not in self._open:
             for stale in [d for d, (_c, at) in self._open.items() if now - at >= OPEN_SECONDS]:
                 del self._open[stale]
             if len(self._open) >= OPEN_REMEMBERED:
                 return  # that many desktops said so in ten minutes: this one gets everything
-        self._open[digest] = (conversation_id, now)
+        self._open[desktop] = (conversation_id, now)
 
-    def _has_open(self, digest: str | None, conversation_id: int | None, now: float) -> bool:
+    def _has_open(self, desktop: str | None, conversation_id: int | None, now: float) -> bool:
         """Whether the stream's desktop has the thread open, as it last said.
 
         A desktop that has not said so lately (a build from before `…/viewing`, or one whose word
         was forgotten) gets every thread's presence, as all did before; it shows only the open
         thread's anyway.
         """
-        if conversation_id is None or digest is None:
+        if conversation_id is None or desktop is None:
             return True
-        said = self._open.get(digest)
+        said = self._open.get(desktop)
         if said is None or now - said[1] >= OPEN_SECONDS:
             return True
         return said[0] == conversation_id

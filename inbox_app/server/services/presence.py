@@ -15,6 +15,8 @@ path: one read in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
 import threading
 import time
 from datetime import timedelta
@@ -118,7 +120,8 @@ class Desk:
         if broker is None or self._too_soon(("viewing", digest, conversation_id)):
             return
         await broker.announce(
-            typist.firm_id, VIEWING_KIND, {"desktop": digest}, skip_user_id=typist.user_id,
+            typist.firm_id, VIEWING_KIND, {"desktop": desktop_key(digest)},
+            skip_user_id=typist.user_id,
             conversation_id=conversation_id,
         )  # fmt: skip
 
@@ -162,6 +165,14 @@ class Desk:
                     del self._last[stale]
             self._last[key] = now
             return False
+
+
+@functools.lru_cache(maxsize=4096)
+def desktop_key(digest: str) -> str:
+    """Which desktop (token) a `presence.viewing` is about, as it crosses processes: a hash of the
+    token's digest, never the digest itself (a process of an older version hands presence it
+    does not know to its streams as it is)."""
+    return hashlib.sha256(f"inbox-desktop:{digest}".encode()).hexdigest()[:32]
 
 
 def typist_of(user: t.User) -> Typist:
