@@ -127,17 +127,27 @@ def render(template: str, values: Mapping[str, str | None]) -> str:
         return "" if value is None or not str(value).strip() else str(value)
 
     pieces: list[str] = []
+    after_value = False  # the last piece is a tag's value
     for node in nodes:
         if isinstance(node, _Text):
-            pieces.append(node.text)
+            text = node.text
+            # "a las [EventTime]." with a time written "10:00 a. m.": one full stop, not two.
+            if after_value and pieces[-1].endswith(".") and text.startswith("."):
+                text = text[1:]
+            pieces.append(text)
+            after_value = False
         elif isinstance(node, _Tag):
-            pieces.append(value_of(node) or _GAP)
+            value = value_of(node)
+            pieces.append(value or _GAP)
+            after_value = bool(value)
         else:
             tags = [part for part in node.parts if isinstance(part, _Tag)]
             if all(value_of(tag) for tag in tags):
                 pieces.extend(p.text if isinstance(p, _Text) else value_of(p) for p in node.parts)
+                after_value = isinstance(node.parts[-1], _Tag) if node.parts else False
             else:
                 pieces.append(_GAP)
+                after_value = False
     return _close_gaps("".join(pieces))
 
 

@@ -157,3 +157,12 @@ def test_may_exceed_segments():
     long = "a" * 1400 + " [EventLocation] [FirmName]"
     assert merge.may_exceed_segments(long)
     assert not merge.may_exceed_segments("a" * 1400)
+
+
+def test_a_value_that_ends_a_sentence_with_its_own_full_stop_gets_no_second_one():
+    spanish = "Hoy: su audiencia a las [EventTime]."
+    assert render(spanish, {"EventTime": "10:00 a. m."}) == "Hoy: su audiencia a las 10:00 a. m."
+    assert render(spanish, {"EventTime": "10:00"}) == "Hoy: su audiencia a las 10:00."
+    # Only right after a value: the template's own ".." and "..." stay as written.
+    assert render("Wait.. [EventTime]...", {"EventTime": "9 a.m."}) == "Wait.. 9 a.m..."
+    assert render("[FirmName].", {"FirmName": "Doe & Roe, P.C."}) == "Doe & Roe, P.C."
