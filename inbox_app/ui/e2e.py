@@ -4,8 +4,9 @@ Installed only when `INBOX_E2E=1`. The test writes one command per line to the a
 and reads the answer from the app's log (stderr):
 
 - `geometry PATH`: writes a JSON of every visible named widget's global rectangle, text,
-  enabled and focus state, the rows of item views (and a tab bar's tabs), open menus' actions
-  and the tray icon to PATH (so xdotool can click them where a person would), then logs
+  enabled and focus state, the rows of item views (and which one is current) and a tab bar's
+  tabs, open menus' actions and the tray icon to PATH (so xdotool can click them where a person
+  would), then logs
   `e2e geometry PATH`.
 - `fail NAME`: the next calls of the sync client's method NAME raise RuntimeError (a failure
   the app did not expect), to prove that it is shown to the user.
@@ -108,6 +109,10 @@ def snapshot() -> dict:
             if isinstance(widget, QAbstractItemView) and widget.model() is not None:
                 model = widget.model()
                 found = []
+                current = widget.currentIndex()
+                while current.parent().isValid():
+                    current = current.parent()
+                current_row = current.row() if current.isValid() else -1
                 for row in range(min(model.rowCount(), 100)):
                     index = model.index(row, 0)
                     r = widget.visualRect(index)
@@ -119,6 +124,7 @@ def snapshot() -> dict:
                             "row": row,
                             "rect": [p.x(), p.y(), r.width(), r.height()],
                             "text": str(index.data(Qt.ItemDataRole.DisplayRole) or ""),
+                            "current": row == current_row,
                         }
                     )
                     if isinstance(widget, QTreeView) and widget.isExpanded(index):

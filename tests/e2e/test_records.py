@@ -156,6 +156,13 @@ def test_a_client_with_a_hearing_gets_reminders_that_follow_moves_and_language(a
     events = alice.get(f"/api/v1/events?client_id={client_id}").json()
     assert sorted(e["location"] for e in events) == ["Courtroom 2A", "Courtroom 4B"]
 
+    # The new court date is the selected one (also after the live reloads its saving set off).
+    day = datetime.now() + timedelta(days=5)
+    wait_until(
+        lambda: any(r["current"] and f"{day:%b} {day.day}," in r["text"]
+                    for r in app.rows("upcomingTree")),
+        what="the added hearing selected",
+    )  # fmt: skip
     app.widget("agendaCancelEvent", where=lambda w: w["enabled"])
     app.click("agendaCancelEvent")
     app.widget("cancelEventConfirm")

@@ -560,10 +560,11 @@ class ClientPage(QWidget):
         """Show the event's reminders as the server made them, in the same breath."""
         self.events_view.open_ids.add(event_id)
         await self.load()
+        # Selected now, or when the reload that lists it lands (another may be on its way).
+        self.events_view.select_event(event_id)
         row = self.events_model.event_row(event_id)
         if row >= 0:
             self.events_view.expand_event(event_id)
-            self.events_view.setCurrentIndex(self.events_model.index(row, 0))
             await self.load_reminders(event_id)
 
     def refresh_icons(self) -> None:

@@ -366,6 +366,10 @@ class EventTreeView(QTreeView):
         # reminders again, so a reload never folds what someone is looking at.
         self.open_ids: set[int] = set()
         self._selected_id: int | None = None
+        # A court date to select once a reload lists it (one just added or moved, while a newer
+        # reload of the list is still on its way); dropped when the user moves the selection.
+        self._pending_select: int | None = None
+        self._selecting = False
         self._restoring = False
         header = self.header()
         header.setStretchLastSection(True)
@@ -421,6 +425,9 @@ class EventTreeView(QTreeView):
                 self.expand(model.index(row, 0))
 
     def _remember_selection(self) -> None:
+        if self._pending_select is not None:
+            self._selected_id = self._pending_select
+            return
         event = self.selected_event()
         self._selected_id = event.id if event is not None else None
 
@@ -428,7 +435,30 @@ class EventTreeView(QTreeView):
         event_id = self._selected_id
         row = self.model().event_row(event_id) if event_id is not None else -1
         if row >= 0:
+            self._set_current(row)
+            if event_id == self._pending_select:
+                self._pending_select = None
+
+    def select_event(self, event_id: int) -> None:
+        """Select the court date now, or as soon as a reload lists it."""
+        row = self.model().event_row(event_id)
+        if row >= 0:
+            self._pending_select = None
+            self._set_current(row)
+        else:
+            self._pending_select = event_id
+
+    def _set_current(self, row: int) -> None:
+        self._selecting = True
+        try:
             self.setCurrentIndex(self.model().index(row, 0))
+        finally:
+            self._selecting = False
+
+    def currentChanged(self, current: QModelIndex, previous: QModelIndex) -> None:
+        super().currentChanged(current, previous)
+        if not self._selecting and current.isValid():
+            self._pending_select = None  # the user chose another row
 
     def selected_event(self) -> AgendaEventOut | None:
         index = self.currentIndex()

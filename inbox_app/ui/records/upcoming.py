@@ -300,10 +300,11 @@ class UpcomingPage(QWidget):
         """Show the court date's reminders as the server remade them, at once."""
         self.view.open_ids.add(event_id)
         await self.load()
+        # Selected now, or when the reload that lists it lands (another may be on its way).
+        self.view.select_event(event_id)
         row = self.model.event_row(event_id)
         if row >= 0:
             self.view.expand_event(event_id)
-            self.view.setCurrentIndex(self.model.index(row, 0))
             await self.load_reminders(event_id)
 
     def _open_client(self) -> None:
