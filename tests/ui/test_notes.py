@@ -90,7 +90,7 @@ def test_note_mode_adds_a_note_not_a_text_and_its_author_may_edit_it(
 
 
 def test_a_colleagues_mention_notifies_me_and_lists_the_thread_under_mentions(
-    server, admin, window, qtbot
+    server, admin, window, qtbot, artifacts_dir
 ):
     make_user(server, "bob")
     bob = login(server, "bob")
@@ -106,6 +106,8 @@ def test_a_colleagues_mention_notifies_me_and_lists_the_thread_under_mentions(
     qtbot.waitUntil(
         lambda: [c.id for c in window.list_model.conversations()] == [cid], timeout=5000
     )
+    qtbot.wait(50)
+    assert window.grab().save(str(artifacts_dir / "mentions_filter.png"))
     _open(window, qtbot, cid)
     model = window.thread_model
     qtbot.waitUntil(lambda: any(m.direction == "internal" for m in model.messages()), timeout=5000)
