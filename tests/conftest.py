@@ -195,9 +195,9 @@ class Api:
 @pytest.fixture
 def server(db_url, tmp_path):
     """The real backend on a free loopback port (uvicorn in a thread), on a fresh database."""
-    from tests.harness import free_port, make_settings, serve_in_thread
+    from tests.harness import make_settings, reserve_port, serve_in_thread
 
-    port = free_port()
+    port = reserve_port()
     with serve_in_thread(make_settings(db_url, tmp_path, port)) as running:
         yield running
 

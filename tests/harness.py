@@ -28,6 +28,36 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Ports of reserve_port(): kept bound until a ServerThread of this process listens on them, so
+# another test process asking for a free port is never handed one before our server takes it.
+_HELD: dict[int, socket.socket] = {}
+
+
+def reserve_port() -> int:
+    """A free port for a server in this process's thread (not for a server process)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    _HELD[port] = sock
+    return port
+
+
+def _listening_socket(port: int) -> socket.socket:
+    """The socket a ServerThread serves on: the reserved one, or bound now. A port another
+    process took meanwhile fails here, loudly, instead of the test talking to that server."""
+    held = _HELD.pop(port, None)
+    if held is not None:
+        return held
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def wait_until_up(base_url: str, timeout: float = 90.0, process=None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -65,7 +95,13 @@ class ServerThread:
             **settings.proxy_options(),
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name=f"uvicorn-{port}", daemon=True)
+        self.socket = _listening_socket(port)
+        self.thread = threading.Thread(
+            target=self.server.run,
+            kwargs={"sockets": [self.socket]},
+            name=f"uvicorn-{port}",
+            daemon=True,
+        )
 
     def start(self) -> ServerThread:
         self.thread.start()
