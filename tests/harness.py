@@ -35,27 +35,31 @@ _HELD: dict[int, socket.socket] = {}
 
 def reserve_port() -> int:
     """A free port for a server in this process's thread (not for a server process)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock = _bound_socket(0)
     port = sock.getsockname()[1]
     _HELD[port] = sock
     return port
+
+
+def _bound_socket(port: int) -> socket.socket:
+    # Listening at once: nobody else can bind the port, whatever their options; and with
+    # SO_REUSEADDR, as uvicorn binds, a server restarted on it is not kept out by TIME_WAIT.
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _listening_socket(port: int) -> socket.socket:
     """The socket a ServerThread serves on: the reserved one, or bound now. A port another
     process took meanwhile fails here, loudly, instead of the test talking to that server."""
     held = _HELD.pop(port, None)
-    if held is not None:
-        return held
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-    try:
-        sock.bind(("127.0.0.1", port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
+    return held if held is not None else _bound_socket(port)
 
 
 def wait_until_up(base_url: str, timeout: float = 90.0, process=None) -> None:
