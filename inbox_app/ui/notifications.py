@@ -201,7 +201,13 @@ class NotificationToast(QFrame):
     def pop(self, conversation_id: int, title: str, body: str, msecs: int = TOAST_MS) -> None:
         """Show (or replace) the card and start its hide timer."""
         self.conversation_id = conversation_id
-        self.title_label.setText(title)
+        self.title_label.ensurePolished()  # its bold font comes from the stylesheet
+        self.title_label.setText(
+            self.title_label.fontMetrics().elidedText(
+                title, Qt.TextElideMode.ElideRight, self._title_width()
+            )
+        )
+        self.title_label.setToolTip(title)
         elided = self.body_label.fontMetrics().elidedText(
             body.replace("\n", " "), Qt.TextElideMode.ElideRight, 280 * 2
         )
@@ -211,6 +217,21 @@ class NotificationToast(QFrame):
         self.show()
         self.raise_()
         self.timer.start(msecs)
+
+    def _title_width(self) -> int:
+        """The width the title has beside the icon and the close button, in pixels."""
+        row = self.layout()
+        left, _top, right, _bottom = row.getContentsMargins()
+        spacing = max(row.spacing(), 0)
+        return max(
+            40,
+            self.width()
+            - left
+            - right
+            - self.icon_label.sizeHint().width()
+            - self.close_button.sizeHint().width()
+            - 2 * spacing,
+        )
 
     def set_anchor(self, widget: QWidget | None) -> None:
         """Sit at the top-right of `widget` (e.g. the message list) while it is visible."""

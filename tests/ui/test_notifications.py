@@ -42,6 +42,24 @@ def test_without_a_tray_a_toast_shows_at_the_top_right(qtbot, window, settings):
     assert corner.y() < 60  # at the top: the compose box and Send buttons stay free
 
 
+def test_a_long_title_is_cut_with_an_ellipsis_and_kept_whole_in_its_tooltip(
+    qtbot, window, settings
+):
+    notifier = Notifier(window, settings, player=SoundPlayer(command=[]))
+    title = "bob mentioned you · Maria Lopez-Hernandez de la Fuente (Immigration)"
+    notifier.show(7, title, "please call her today")
+    toast = window.findChild(QFrame, "notificationToast")
+    qtbot.waitUntil(toast.isVisible)
+    shown = toast.title_label.text()
+    assert shown != title and shown.endswith("…"), shown
+    assert title.startswith(shown[:-1])
+    assert toast.title_label.toolTip() == title
+    # What is shown fits beside the icon and the close button.
+    label = toast.title_label
+    assert label.fontMetrics().horizontalAdvance(shown) <= label.width()
+    assert label.geometry().right() < toast.close_button.geometry().left()
+
+
 def test_the_toast_sits_over_the_top_of_its_anchor(qtbot, window, settings):
     from PySide6.QtWidgets import QListView, QPushButton, QVBoxLayout, QWidget
 
