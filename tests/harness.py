@@ -16,6 +16,7 @@ import httpx
 import uvicorn
 from twilio.request_validator import RequestValidator
 
+from inbox_app.server import http_guard
 from inbox_app.server.config import Settings
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -97,6 +98,7 @@ class ServerThread:
             # time, then the app's shutdown stops its dispatcher.
             timeout_graceful_shutdown=2,
             **settings.proxy_options(),
+            **http_guard.uvicorn_options(),
         )
         self.server = uvicorn.Server(config)
         self.socket = _listening_socket(port)

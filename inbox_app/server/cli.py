@@ -16,7 +16,7 @@ SHUTDOWN_GRACE_SECONDS = 5
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from inbox_app.server import logs, startup
+    from inbox_app.server import http_guard, logs, startup
     from inbox_app.server.app import create_app
     from inbox_app.server.config import get_settings
 
@@ -47,6 +47,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         # the process before the app shuts down.
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         **settings.proxy_options(),
+        **http_guard.uvicorn_options(),
     )
     return 0
 

@@ -926,6 +926,7 @@ class DemoServer:
     def start(self) -> DemoServer:
         import uvicorn
 
+        from inbox_app.server import http_guard
         from inbox_app.server.app import create_app
         from inbox_app.server.migrate import upgrade
 
@@ -942,6 +943,7 @@ class DemoServer:
             lifespan="on",
             access_log=False,
             **self.settings.proxy_options(),
+            **http_guard.uvicorn_options(),
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

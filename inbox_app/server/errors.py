@@ -43,6 +43,12 @@ class PayloadTooLarge(InboxError):
     status, code = 413, "too_large"
 
 
+class RequestTooSlow(InboxError):
+    """A request body that stopped arriving, or arrived too slowly to finish in time."""
+
+    status, code = 408, "too_slow"
+
+
 class RecipientOptedOut(Conflict):
     code = "opted_out"
 

@@ -5,11 +5,17 @@ A declared `Content-Length` over the cap is answered 413 at once; a chunked body
 its `http.request` messages arrive and cut off at the cap, so neither costs more memory than
 the cap. The caps: 8 MB for multipart sends with images (and the simulator's media upload),
 6 MB for a file import (`POST /api/v1/import`, at most 20,000 rows), 1 MB for everything else
-(JSON, carrier webhooks).
+(JSON), and 64 KB for a call made without a token (signing in, the carrier's webhooks), which
+anybody can make.
+
+A body is bounded in time too: it must keep coming (a pause of BODY_IDLE_SECONDS is a 408) and
+be whole within BODY_SECONDS, so a peer trickling a body cannot hold a request and its buffer
+open for ever. (The request's head has its own bounds, below the app: `http_guard`.)
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -17,7 +23,12 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from inbox_app.server.errors import InboxError, NotAuthenticated, PayloadTooLarge
+from inbox_app.server.errors import (
+    InboxError,
+    NotAuthenticated,
+    PayloadTooLarge,
+    RequestTooSlow,
+)
 
 log = logging.getLogger("inbox.server")
 
@@ -34,11 +45,20 @@ OPEN_PATHS = frozenset({"/api/v1/auth/token"})
 LARGE_PATHS_PREFIX = ("/media/simulator",)
 IMPORT_PATH = "/api/v1/import"
 IMPORT_BYTES = 6 * 1024 * 1024
+# Sign-in and the carrier's webhooks (a Twilio webhook is a few KB, ten media links included).
+OPEN_BYTES = 64 * 1024
+# The longest a body may pause, and the longest it may take in all (8 MB in 120 s is 70 KB/s).
+BODY_IDLE_SECONDS = 20.0
+BODY_SECONDS = 120.0
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class _TooLarge(Exception):
     """Raised from `receive` once the body passes its cap; the middleware answers 413."""
+
+
+class _TooSlow(Exception):
+    """Raised from `receive` once the body is overdue; the middleware answers 408."""
 
 
 def body_cap(path: str, headers: dict[bytes, bytes]) -> int:
@@ -48,15 +68,25 @@ def body_cap(path: str, headers: dict[bytes, bytes]) -> int:
         return MULTIPART_BYTES
     if path == IMPORT_PATH:
         return IMPORT_BYTES
+    if not path.startswith(API_PREFIX) or path in OPEN_PATHS:
+        return OPEN_BYTES
     return JSON_BYTES
 
 
 def _too_large_error(cap: int) -> PayloadTooLarge:
-    megabytes = cap // (1024 * 1024)
+    size = f"{cap // (1024 * 1024)} MB" if cap >= 1024 * 1024 else f"{cap // 1024} KB"
     what = "A message with its images" if cap == MULTIPART_BYTES else "A request body"
     if cap == IMPORT_BYTES:
         what = "An import (split the file)"
-    return PayloadTooLarge(f"{what} can be at most {megabytes} MB; send less.", limit=cap)
+    return PayloadTooLarge(f"{what} can be at most {size}; send less.", limit=cap)
+
+
+def _too_slow_error() -> RequestTooSlow:
+    return RequestTooSlow(
+        f"The request body stopped arriving or came too slowly (it must keep coming and be "
+        f"whole within {BODY_SECONDS:g} seconds); send it again.",
+        limit_seconds=BODY_SECONDS,
+    )
 
 
 def _bearer_token(headers: dict[bytes, bytes]) -> str | None:
@@ -99,37 +129,53 @@ class BodyLimitMiddleware:
             return
 
         received = 0
-        refused = False
+        refused: InboxError | None = None
+        # Until the body is whole, each read is timed; after it, `receive` waits for the
+        # client to go away (a live stream does so for hours) and is not.
+        body_done = not has_body
+        deadline = asyncio.get_running_loop().time() + BODY_SECONDS
 
         async def counted_receive() -> Message:
-            nonlocal received, refused
-            message = await receive()
+            nonlocal received, refused, body_done
+            if body_done:
+                return await receive()
+            left = min(BODY_IDLE_SECONDS, deadline - asyncio.get_running_loop().time())
+            try:
+                message = await asyncio.wait_for(receive(), timeout=max(left, 0.0))
+            except TimeoutError:
+                refused = _too_slow_error()
+                raise _TooSlow from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > cap:
-                    refused = True
+                    refused = _too_large_error(cap)
                     raise _TooLarge
+                body_done = not message.get("more_body", False)
+            else:
+                body_done = True
             return message
 
         started = False
 
         async def guarded_send(message: Message) -> None:
             nonlocal started
-            if refused:
-                return  # whatever the app made of the cut-off body, the answer is 413
+            if refused is not None:
+                return  # whatever the app made of the cut-off body, the answer is ours
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
             await self.app(scope, counted_receive, guarded_send)
-        except _TooLarge:
+        except (_TooLarge, _TooSlow):
             pass
         except Exception:
-            if not refused:
+            if refused is None:
                 raise
-        if refused and not started:
-            await _answer(send, _too_large_error(cap))
+        if refused is not None:
+            log.info("refused a request body: %s %s (%s)", scope.get("method"), path, refused.code)
+            if not started:
+                await _answer(send, refused)
 
 
 async def _answer(send: Send, exc: InboxError) -> None:

@@ -4,13 +4,22 @@ reading what it sends; measured on a real `inbox-server` process (its peak resid
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
 
 import httpx
 import pytest
 
 from tests.conftest import PASSWORD, Api
 from tests.harness import AUTH_TOKEN, free_port, serve_in_process
-from tests.server.limits_helpers import peak_rss_mb, post_chunked, reset_peak_rss, rss_mb
+from tests.server.limits_helpers import (
+    _expected_length,
+    peak_rss_mb,
+    post_chunked,
+    reset_peak_rss,
+    rss_mb,
+)
 
 MB = 1024 * 1024
 # What a refused body may add to the server's peak memory.
@@ -140,3 +149,165 @@ def test_a_declared_length_over_the_cap_is_413_without_reading_and_small_sends_p
     assert sign_in.status_code == 200
     ok = api.post(path, json={"body": "hello"})
     assert ok.status_code == 201, ok.text
+
+
+def test_a_huge_request_head_is_431_at_32_kb_and_costs_no_memory(process_server):
+    process, port, _api, _conversation_id = process_server
+
+    def send_a_200_mb_header():
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ")
+            try:
+                for _ in range(200):
+                    sock.sendall(b"a" * MB)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return _read_answer(sock)
+
+    grew, answer = _grows(process, send_a_200_mb_header)
+    assert grew < BOUND_MB, f"peak memory grew {grew:.0f} MB"
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:80]
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["code"] == "too_large"
+    assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+
+
+def test_calls_anybody_can_make_carry_at_most_64_kb(process_server):
+    _process, port, _api, _conversation_id = process_server
+    base = f"http://127.0.0.1:{port}"
+    webhook = httpx.post(
+        f"{base}/webhooks/twilio/messages", data={"Body": "x" * (70 * 1024), "From": "+1201"}
+    )
+    assert webhook.status_code == 413, webhook.text
+    assert "64 KB" in webhook.json()["detail"]
+    sign_in = httpx.post(
+        f"{base}/api/v1/auth/token", json={"username": "alice", "password": "x" * (70 * 1024)}
+    )
+    assert sign_in.status_code == 413, sign_in.text
+
+
+def test_slow_peers_are_cut_off_and_a_live_stream_is_not(process_server):
+    """A head trickled a line at a time is 408 after HEAD_SECONDS, a connection that sends
+    nothing is closed, a body that stops coming is 408 after BODY_IDLE_SECONDS; meanwhile a
+    desktop's live stream, idle as long as they, stays open."""
+    _process, port, api, conversation_id = process_server
+    from inbox_app.server import http_guard, limits
+
+    results: dict[str, tuple[float, bytes]] = {}
+
+    def timed(name, sock, feed=None):
+        started = time.monotonic()
+        sock.settimeout(1.0)
+        answer = b""
+        try:
+            while time.monotonic() - started < 60:
+                try:
+                    data = sock.recv(65536)
+                except TimeoutError:
+                    if feed is not None:
+                        try:
+                            feed(sock)
+                        except OSError:
+                            break
+                    continue
+                if not data:
+                    break
+                answer += data
+                if b"\r\n\r\n" in answer and len(answer) >= _expected_length(answer):
+                    break
+        finally:
+            sock.close()
+        results[name] = (time.monotonic() - started, answer)
+
+    head = socket.create_connection(("127.0.0.1", port))
+    head.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    idle = socket.create_connection(("127.0.0.1", port))
+    body = socket.create_connection(("127.0.0.1", port))
+    body.sendall(
+        b"POST /webhooks/twilio/messages HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nBody=hi"
+    )
+    threads = [
+        threading.Thread(target=timed, args=("head", head, lambda s: s.sendall(b"X-A: b\r\n"))),
+        threading.Thread(target=timed, args=("idle", idle)),
+        threading.Thread(target=timed, args=("body", body)),
+    ]
+    with httpx.stream(
+        "GET",
+        f"http://127.0.0.1:{port}/api/v1/stream",
+        headers={"Authorization": f"Bearer {api.token}"},
+        timeout=httpx.Timeout(60, read=90),
+    ) as stream:
+        assert stream.status_code == 200
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(90)
+        # Something said now still reaches the stream that has been open all along.
+        api.post(f"/api/v1/conversations/{conversation_id}/notes", json={"body": "still here"})
+        heard = ""
+        for chunk in stream.iter_text():
+            heard += chunk
+            if "still here" in heard or "note" in heard:
+                break
+        assert heard
+
+    took, answer = results["head"]
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:80]
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["code"] == "too_slow"
+    assert http_guard.HEAD_SECONDS - 1 <= took < http_guard.HEAD_SECONDS + 10, took
+    took, answer = results["idle"]
+    assert answer == b"" and took < http_guard.HEAD_SECONDS + 10, took
+    took, answer = results["body"]
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:80]
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["code"] == "too_slow"
+    assert limits.BODY_IDLE_SECONDS - 1 <= took < limits.BODY_IDLE_SECONDS + 10, took
+    # Nothing of the cut-off webhook was stored, and the server answers as before.
+    assert api.get("/api/v1/conversations").status_code == 200
+
+
+def test_a_body_that_keeps_trickling_is_408_at_its_deadline(server, admin, monkeypatch):
+    """Each piece comes within the pause allowed, but the whole is overdue (in-process, with
+    the bounds made short)."""
+    from inbox_app.server import limits
+
+    monkeypatch.setattr(limits, "BODY_IDLE_SECONDS", 1.0)
+    monkeypatch.setattr(limits, "BODY_SECONDS", 2.5)
+    conversation = admin.post("/api/v1/conversations", json={"phone": "+12015550188"}).json()
+    path = f"/api/v1/conversations/{conversation['id']}/messages"
+    port = int(server.base_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            (
+                f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {admin.token}\r\n"
+                "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            ).encode()
+        )
+        started = time.monotonic()
+        sock.settimeout(0.5)
+        answer = b""
+        while time.monotonic() - started < 15 and b"\r\n\r\n" not in answer:
+            try:
+                answer += sock.recv(65536)
+            except TimeoutError:
+                try:
+                    sock.sendall(b" ")
+                except OSError:
+                    break
+        took = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:80]
+    assert 2.0 <= took < 8, took
+    assert admin.get(f"{path}").json()["messages"] == []
+
+
+def _read_answer(sock: socket.socket) -> bytes:
+    answer = b""
+    sock.settimeout(10)
+    while True:
+        try:
+            data = sock.recv(65536)
+        except (ConnectionResetError, TimeoutError):
+            break
+        if not data:
+            break
+        answer += data
+    return answer
