@@ -6,6 +6,11 @@ index: SQLite's FTS5 table `messages_fts` (trigram tokenizer) and PostgreSQL's t
 searches names, numbers and matters only (within one conversation it still scans that thread).
 A text found in more than `HIT_SCAN` messages lists the conversations of its newest `HIT_SCAN`
 hits, so one search costs a bounded amount whatever the history holds.
+
+The index leaves out pending flow reminders (`origin = 'flow'`, `status = 'scheduled'`: derived
+data the resync makes and remakes from templates; migration 0026): the firm-wide search finds a
+reminder once it is sent, canceled or held, and a one-off message a person scheduled at once.
+Within one conversation the thread is scanned, so there it finds pending reminders too.
 """
 
 from __future__ import annotations
@@ -13,7 +18,19 @@ from __future__ import annotations
 import contextlib
 import re
 
-from sqlalchemy import ColumnElement, Integer, false, func, literal, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    false,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from inbox_app.domain import phone as phones
@@ -177,6 +194,18 @@ def _of_firm(firm_id: int) -> ColumnElement[bool]:
     return t.Message.firm_id + literal(0) == firm_id
 
 
+def indexed() -> ColumnElement[bool]:
+    """The messages the text index holds: all but pending flow reminders (migration 0026).
+
+    PostgreSQL's partial trigram index has this predicate; the search repeats it, with the
+    values written in the SQL (not bound) so that every plan can prove it and use the index.
+    """
+    m = t.Message
+    return not_(
+        and_(m.origin == literal_column("'flow'"), m.status == literal_column("'scheduled'"))
+    )
+
+
 def _like(value: str) -> str:
     return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -194,7 +223,7 @@ def _hit_ids(session: Session, needle: str, limit: int, before: int | None = Non
         hits = fts.columns(id=Integer).subquery()
         return select(hits.c.id)
     m = t.Message
-    stmt = select(m.id).where(m.body.ilike(_like(needle), escape="\\"))
+    stmt = select(m.id).where(m.body.ilike(_like(needle), escape="\\"), indexed())
     if before is not None:
         stmt = stmt.where(m.id < before)
     # `id + 0`: sorting the trigram index's matches; an id index scan would read every row when
