@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, QPoint, QSocketNotifier, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
+    QAbstractSpinBox,
     QApplication,
     QComboBox,
     QLabel,
@@ -54,8 +55,8 @@ def _text(widget: QWidget) -> str | None:
         return widget.currentText()
     if isinstance(widget, QTextEdit):
         return widget.toPlainText()[:2000]
-    if isinstance(widget, QComboBox):
-        return widget.currentText()
+    if isinstance(widget, QAbstractSpinBox):
+        return widget.text()  # as shown, prefix and suffix included ("$20.00")
     return None
 
 

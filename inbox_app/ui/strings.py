@@ -362,7 +362,7 @@ _TEXT = {
     "TOPUP_CARD": "Charged to the firm's saved card.",
     "TOPUP_NO_CARD": "No card is saved yet: an account owner adds one before buying by card.",
     "TOPUP_BUSY": "Buying…",
-    "TOPUP_AUTO": "Top up automatically when credits run low",
+    "TOPUP_AUTO": "Buy a bundle automatically when the credits run out",
     "TOPUP_LEDGER": "History",
     "TOPUP_KIND": "Kind",
     "TOPUP_AMOUNT": "Amount",
@@ -424,7 +424,7 @@ _TEXT = {
     "FIRM_BUNDLE_SIZE": "Messages per bundle",
     "FIRM_BUNDLE_PRICE": "Price of a bundle",
     "FIRM_LOW_BALANCE": "Warn when fewer than",
-    "FIRM_AUTO_TOP_UP": "Buy a bundle automatically below the warning level",
+    "FIRM_AUTO_TOP_UP": "Buy a bundle automatically when the credits run out",
     "FIRM_PAYMENT": "Payment",
     "FIRM_PAYMENT_MANUAL": "Bundles are bought by invoice: an admin records each one under "
     "Credits. No card is kept (manual mode).",

@@ -329,6 +329,7 @@ class AppProcess:
         self.workdir = workdir
         self.name = name
         self.log_path = workdir / f"{name}.log"
+        self.browser_log = workdir / f"{name}-browser.jsonl"
         self.records: list[LogRecord] = []
         self.allowed: list[re.Pattern] = []
         self.process: subprocess.Popen | None = None
@@ -360,6 +361,18 @@ class AppProcess:
             PYTHONFAULTHANDLER="1",
             PYTHONUNBUFFERED="1",
         )
+        # The desktop's browser is tests/e2e/browser.py: Qt opens a URL with `xdg-open URL`, so
+        # an xdg-open first on PATH is where a real browser would take over. It loads the page
+        # (127.0.0.1 only) and notes it in `browser_log` (see `opened_pages`).
+        bin_dir = home / "bin"
+        bin_dir.mkdir(exist_ok=True)
+        opener = bin_dir / "xdg-open"
+        opener.write_text(
+            f'#!/bin/sh\nexec "{sys.executable}" "{ROOT / "tests/e2e/browser.py"}" "$@"\n'
+        )
+        opener.chmod(0o755)
+        env["PATH"] = os.pathsep.join([str(bin_dir), env.get("PATH", os.defpath)])
+        env["E2E_BROWSER_LOG"] = str(self.browser_log)
         if self.keyring:
             env["PYTHON_KEYRING_BACKEND"] = "tests.e2e.file_keyring.FileKeyring"
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
@@ -367,6 +380,7 @@ class AppProcess:
 
     def start(self, *extra_args: str, timeout: float = 30.0) -> AppProcess:
         log = open(self.log_path, "w")  # noqa: SIM115
+        self.browser_log.unlink(missing_ok=True)  # this process's pages only
         self.process = subprocess.Popen(
             # No server_url: the arguments say what to run (e.g. "--demo").
             [
@@ -627,6 +641,22 @@ class AppProcess:
 
     def screenshot(self, name: str) -> Path:
         return self.display.screenshot(name)
+
+    # --- the browser (tests/e2e/browser.py) ---------------------------------------------------
+
+    def opened_pages(self, count: int = 0, timeout: float = 20.0) -> list[dict]:
+        """What the app opened in the browser, oldest first ({url, final_url, status, text}),
+        once the browser has loaded at least `count` pages."""
+
+        def read():
+            if not self.browser_log.exists():
+                return [] if count == 0 else None
+            pages = [json.loads(line) for line in self.browser_log.read_text().splitlines()]
+            return pages if len(pages) >= count else None
+
+        if count == 0:
+            return read()
+        return wait_until(read, timeout, 0.1, what=f"{count} page(s) opened in the browser")
 
     # --- whole paths --------------------------------------------------------------------------
 

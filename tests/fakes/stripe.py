@@ -9,6 +9,12 @@ Saving a card: `POST /v1/customers`, `POST /v1/checkout/sessions` (mode=setup: i
 page where the cardholder types the card, at Stripe), and `GET` of a checkout session, a
 SetupIntent and a PaymentMethod. `complete_setup(session_id)` plays the cardholder finishing
 that page. Stripe's test method `pm_card_visa` is known from the start.
+
+The page itself answers `GET /pay/{session_id}` (a browser opening the session's `url`, e.g. the
+e2e tests' stand-in browser, tests/e2e/browser.py): with `page_action` "complete" the cardholder
+types `page_card` (brand, last 4) and the browser is sent on to the session's `success_url`;
+"cancel" sends it to its `cancel_url` with nothing saved; "stay" (the default) shows the page and
+waits, as a person who has not typed yet. `pages_opened` lists the sessions whose page was shown.
 """
 
 from __future__ import annotations
@@ -75,6 +81,9 @@ class FakeStripe:
 
     mode: Literal["succeed", "decline", "hang"] = "succeed"
     hang_seconds: float = 5.0
+    page_action: Literal["stay", "complete", "cancel"] = "stay"
+    page_card: tuple[str, str] = ("visa", "4242")
+    pages_opened: list[str] = field(default_factory=list)
     charges: list[Charge] = field(default_factory=list)
     requests: list[StripeRequest] = field(default_factory=list)
     _answers: dict[str, tuple[int, dict]] = field(default_factory=dict)
@@ -115,6 +124,9 @@ class FakeStripe:
 
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
+                if path.startswith("/pay/"):
+                    self._page(path.removeprefix("/pay/"))
+                    return
                 with fake._lock:
                     fake.requests.append(
                         StripeRequest(path, {}, None, self.headers.get("Authorization"))
@@ -130,6 +142,37 @@ class FakeStripe:
                     self._answer(*_unknown(path))
                     return
                 self._answer(200, found)
+
+            def _page(self, session_id: str) -> None:
+                """Stripe's card page, as the cardholder's browser meets it."""
+                with fake._lock:
+                    checkout = fake.objects.get(session_id)
+                    action = fake.page_action
+                    if checkout is not None:
+                        fake.pages_opened.append(session_id)
+                if checkout is None or checkout.get("status") != "open":
+                    self._html(404, "This page has expired or does not exist.")
+                    return
+                if action == "stay":
+                    self._html(200, "Stripe (fake): type your card.")
+                    return
+                if action == "complete":
+                    fake.complete_setup(session_id, *fake.page_card)
+                    target = checkout["success_url"]
+                else:
+                    target = checkout["cancel_url"]
+                self.send_response(303)
+                self.send_header("Location", target)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def _html(self, status: int, text: str) -> None:
+                data = f"<!doctype html><title>Stripe</title><p>{text}</p>".encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _answer(self, status: int, body: dict) -> None:
                 data = json.dumps(body).encode()
