@@ -11,8 +11,10 @@ import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import JSON, Engine, create_engine, event, exc
+from sqlalchemy import JSON, Engine, any_, bindparam, create_engine, event, exc
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import sqltypes
 
 # How long a transaction waits for the in-process write lock, and then (in SQLite's busy
 # handler) for other processes: the same 30 s either way.
@@ -209,6 +211,22 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def among(session: Session, column, values):
+    """`column IN (values)`; on PostgreSQL `column = ANY(%s)` with the values as one array.
+
+    An IN list has a placeholder per value: for the batches of hundreds of ids a resync or an
+    import asks about, SQLAlchemy renders and psycopg re-parses each statement's hundreds of
+    placeholders in Python (a third of a second of a 5,000-row import). PostgreSQL plans both
+    forms alike."""
+    values = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        kind = column.type
+        if isinstance(kind, sqltypes.NullType):  # an expression such as lower(name)
+            kind = sqltypes.String()
+        return column == any_(bindparam(None, values, type_=ARRAY(kind)))
+    return column.in_(values)
+
+
 _INSERTS_IGNORING_CONFLICTS: dict[tuple, object] = {}
 
 
@@ -247,30 +265,21 @@ def insert_many(
     PostgreSQL gets them by COPY (its ids taken from the table's sequence first), or by one
     INSERT … SELECT FROM unnest(…) when conflicts are ignored: an `executemany` there plans and
     runs each row's INSERT alone (`plan_cache_mode`, above), and RETURNING's many-row VALUES
-    costs psycopg as much again to build. Python-side column defaults are filled in as an
-    INSERT would; server defaults apply to the columns left out. SQLite keeps Core's
-    `executemany`, already one prepared statement.
+    costs psycopg as much again to build. SQLite gets one `executemany` on the DBAPI cursor
+    (`_insert_many_sqlite`). Python-side column defaults are filled in as an INSERT would;
+    server defaults apply to the columns left out.
     """
     if not rows:
         return []
     connection = session.connection()
     dialect = connection.dialect
-    if dialect.name != "postgresql":
-        if ignore_conflicts:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    if dialect.name != "postgresql" and ignore_conflicts:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-            connection.execute(sqlite_insert(table).on_conflict_do_nothing(), rows)
-            return []
-        if not ids:
-            connection.execute(table.insert(), rows)
-            return []
-        return list(
-            connection.scalars(
-                table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
-            )
-        )
+        connection.execute(sqlite_insert(table).on_conflict_do_nothing(), rows)
+        return []
     new_ids: list[int] = []
-    if ids and not ignore_conflicts:
+    if dialect.name == "postgresql" and ids and not ignore_conflicts:
         new_ids = sorted(
             connection.exec_driver_sql(
                 "SELECT nextval(pg_get_serial_sequence(%(table)s, 'id'))"
@@ -292,7 +301,7 @@ def insert_many(
     processors = [
         (position, processor)
         for position, name in enumerate(names)
-        if (processor := _copy_processor(table.c[name].type, dialect)) is not None
+        if (processor := _bind_processor(table.c[name].type, dialect)) is not None
     ]
     constant = list(filled.values())
 
@@ -307,6 +316,8 @@ def insert_many(
 
     columns = ", ".join(f'"{name}"' for name in names)
     dbapi_error = dialect.loaded_dbapi.Error
+    if dialect.name != "postgresql":
+        return _insert_many_sqlite(connection, table, columns, len(names), values(), len(rows), ids)
     statement = f'COPY "{table.name}" ({columns}) FROM STDIN'
     try:
         cursor = connection.connection.driver_connection.cursor()
@@ -328,11 +339,69 @@ def insert_many(
     return new_ids
 
 
+def _insert_many_sqlite(
+    connection, table, columns: str, width: int, values: Iterator[list], count: int, ids: bool
+) -> list[int]:
+    """One `executemany` of the processed rows on the DBAPI cursor (SQLAlchemy's own spent more
+    than SQLite did: its per-row parameter handling and each row's datetimes formatted anew).
+    The new ids are consecutive: the transaction holds SQLite's write lock, every table has
+    AUTOINCREMENT (`sqlite_ids.py`) and no row brings its own id; checked all the same."""
+    statement = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" * width)})'
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(statement, values)
+        if not ids:
+            return []
+        last = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
+        first = last - count + 1
+        found = cursor.execute(
+            f'SELECT count(*) FROM "{table.name}" WHERE id BETWEEN ? AND ?', (first, last)
+        ).fetchone()[0]
+    except sqlite3.Error as error:
+        raise exc.DBAPIError.instance(statement, None, error, sqlite3.Error) from error
+    finally:
+        cursor.close()
+    if found != count:
+        raise RuntimeError(f"{table.name}: {count} rows inserted, {found} ids between them")
+    return list(range(first, last + 1))
+
+
+_MEMO_TYPES = (sqltypes.DateTime, sqltypes.Date, sqltypes.Time, sqltypes.Boolean)
+
+
+def _bind_processor(column_type, dialect):
+    """The column's bind processing for values written outside SQLAlchemy's INSERT; for
+    datetimes (a bulk write binds 10^5, few distinct: created_at, send times) remembered per
+    value within one call."""
+    processor = _copy_processor(column_type, dialect)
+    if processor is None:
+        return None
+    # (_type_affinity: the implementation's kind, through a TypeDecorator such as UTCDateTime.)
+    if not issubclass(column_type._type_affinity or object, _MEMO_TYPES):
+        return processor
+    memo: dict = {}
+
+    def remembered(value):
+        # Equal aware datetimes are the same instant: the same UTC value. A naive one never
+        # equals an aware one, so it still reaches the processor (which refuses it).
+        try:
+            return memo[value]
+        except KeyError:
+            result = memo[value] = processor(value)
+            return result
+
+    return remembered
+
+
 def _copy_processor(column_type, dialect):
     """What turns a Python value into what psycopg writes for it, outside SQLAlchemy's INSERT:
     the type's own bind processor, and JSON wrapped as psycopg's Json (SQLAlchemy leaves JSON to
     a bind cast that COPY does not have)."""
-    processor = column_type.bind_processor(dialect)
+    if dialect.name == "postgresql":
+        processor = column_type.bind_processor(dialect)
+    else:
+        # The dialect's own (SQLite stores datetimes as text it formats itself).
+        processor = column_type._cached_bind_processor(dialect)
     if processor is None and isinstance(column_type, JSON):
         from psycopg.types.json import Json
 

@@ -294,7 +294,9 @@ class _Plan:
         by_ext: dict[str, t.Client] = {}
         for chunk in _chunks(exts):
             for client in session.scalars(
-                select(t.Client).where(t.Client.firm_id == firm_id, t.Client.external_id.in_(chunk))
+                select(t.Client).where(
+                    t.Client.firm_id == firm_id, db.among(session, t.Client.external_id, chunk)
+                )
             ):
                 by_ext[client.external_id] = client
         names = sorted(
@@ -308,7 +310,8 @@ class _Plan:
         for chunk in _chunks(names):
             for client in session.scalars(
                 select(t.Client).where(
-                    t.Client.firm_id == firm_id, func.lower(t.Client.first_name).in_(chunk)
+                    t.Client.firm_id == firm_id,
+                    db.among(session, func.lower(t.Client.first_name), chunk),
                 )
             ):
                 key = (client.first_name.casefold(), client.last_name.casefold())
@@ -326,7 +329,7 @@ class _Plan:
         for chunk in _chunks(sorted(client_ids)):
             for client_id, number in self.session.execute(
                 select(t.Contact.client_id, t.Contact.phone).where(
-                    t.Contact.client_id.in_(chunk),
+                    db.among(self.session, t.Contact.client_id, chunk),
                     t.Contact.archived.is_(False),
                     t.Contact.trashed_at.is_(None),
                 )
@@ -350,7 +353,7 @@ class _Plan:
             for chunk in _chunks(wanted):
                 for value, client_id in self.session.execute(
                     select(column, m.client_id).where(
-                        m.firm_id == self.firm_id, func.lower(column).in_(chunk)
+                        m.firm_id == self.firm_id, db.among(self.session, func.lower(column), chunk)
                     )
                 ):
                     ids = found.setdefault((kind, value.casefold()), [])
@@ -434,7 +437,7 @@ class _Plan:
         for chunk in _chunks(exts):
             for event in session.execute(
                 select(*_EVENT_COLUMNS).where(
-                    t.Event.firm_id == firm_id, t.Event.external_id.in_(chunk)
+                    t.Event.firm_id == firm_id, db.among(session, t.Event.external_id, chunk)
                 )
             ).mappings():
                 by_ext[event["external_id"]] = dict(event)
@@ -444,7 +447,7 @@ class _Plan:
             for event in session.execute(
                 select(*_EVENT_COLUMNS).where(
                     t.Event.firm_id == firm_id,
-                    t.Event.client_id.in_(chunk),
+                    db.among(session, t.Event.client_id, chunk),
                     t.Event.external_id.is_(None),
                 )
             ).mappings():
@@ -577,7 +580,7 @@ class _Plan:
                     session.scalars(
                         select(t.Event.id).where(
                             t.Event.firm_id == firm_id,
-                            t.Event.client_id.in_(chunk),
+                            db.among(session, t.Event.client_id, chunk),
                             t.Event.flow_id.is_not(None),
                         )
                     )
@@ -602,7 +605,7 @@ class _Plan:
                 session.scalars(
                     select(t.Conversation.phone).where(
                         t.Conversation.firm_id == firm_id,
-                        t.Conversation.phone.in_(chunk),
+                        db.among(session, t.Conversation.phone, chunk),
                         t.Conversation.opted_out.is_(True),
                     )
                 )
@@ -611,7 +614,7 @@ class _Plan:
                 session.scalars(
                     select(t.Contact.phone).where(
                         t.Contact.firm_id == firm_id,
-                        t.Contact.phone.in_(chunk),
+                        db.among(session, t.Contact.phone, chunk),
                         t.Contact.opted_out.is_(True),
                     )
                 )
@@ -619,7 +622,7 @@ class _Plan:
             for conversation_id, number in session.execute(
                 select(t.Conversation.id, t.Conversation.phone).where(
                     t.Conversation.firm_id == firm_id,
-                    t.Conversation.phone.in_(chunk),
+                    db.among(session, t.Conversation.phone, chunk),
                     t.Conversation.client_id.is_(None),
                 )
             ):
@@ -700,7 +703,7 @@ class _Plan:
         for chunk in _chunks(client_ids):
             for matter in session.execute(
                 select(t.Matter.id, t.Matter.client_id, t.Matter.name, t.Matter.case_number).where(
-                    t.Matter.client_id.in_(chunk)
+                    db.among(session, t.Matter.client_id, chunk)
                 )
             ).mappings():
                 existing.setdefault(matter["client_id"], []).append(dict(matter))

@@ -195,7 +195,7 @@ def update_events(
         for chunk in _chunks(sorted({event_id for event_id, _ in parsed})):
             for row in session.execute(
                 select(*_EVENT_COLUMNS)
-                .where(t.Event.firm_id == user.firm_id, t.Event.id.in_(chunk))
+                .where(t.Event.firm_id == user.firm_id, db.among(session, t.Event.id, chunk))
                 .with_for_update()
             ).mappings():
                 found[row["id"]] = dict(row)
@@ -332,7 +332,7 @@ def sync_clients_in(session: Session, firm_id: int, client_ids: Iterable[int]) -
         event_ids += session.scalars(
             select(t.Event.id).where(
                 t.Event.firm_id == firm_id,
-                t.Event.client_id.in_(chunk),
+                db.among(session, t.Event.client_id, chunk),
                 t.Event.flow_id.is_not(None),
             )
         )
@@ -402,7 +402,7 @@ def _sync_events_in(session: Session, firm_id: int, ids: list[int], now: datetim
                 t.Event.location,
                 t.Event.status,
             )
-            .where(t.Event.firm_id == firm_id, t.Event.id.in_(chunk))
+            .where(t.Event.firm_id == firm_id, db.among(session, t.Event.id, chunk))
             .with_for_update()
         ).all()
     plan = _Plan(session, firm, event_rows, now)
@@ -454,7 +454,7 @@ def _sync_events_in(session: Session, firm_id: int, ids: list[int], now: datetim
     for chunk in _chunks([old.id for old in removed]):
         session.execute(
             delete(t.Message)
-            .where(t.Message.id.in_(chunk))
+            .where(db.among(session, t.Message.id, chunk))
             .execution_options(synchronize_session=False)
         )
     if updates:
@@ -500,7 +500,7 @@ def _existing_reminders(
                 t.Message.matter_id,
             ).where(
                 t.Message.firm_id == firm_id,
-                t.Message.event_id.in_(chunk),
+                db.among(session, t.Message.event_id, chunk),
                 t.Message.origin == "flow",
             )
         )
@@ -599,12 +599,12 @@ class _Plan:
             for row in session.execute(
                 select(
                     t.Client.id, t.Client.first_name, t.Client.last_name, t.Client.language
-                ).where(t.Client.id.in_(chunk))
+                ).where(db.among(session, t.Client.id, chunk))
             ):
                 self.clients[row.id] = row
             for row in session.execute(
                 select(t.Contact.id, t.Contact.client_id, t.Contact.phone)
-                .where(t.Contact.client_id.in_(chunk), *eligible_contact_clauses())
+                .where(db.among(session, t.Contact.client_id, chunk), *eligible_contact_clauses())
                 .order_by(t.Contact.id)
             ):
                 known = self.contacts[row.client_id]
@@ -615,7 +615,7 @@ class _Plan:
         for chunk in _chunks(matter_ids):
             for row in session.execute(
                 select(t.Matter.id, t.Matter.name, t.Matter.case_number).where(
-                    t.Matter.id.in_(chunk)
+                    db.among(session, t.Matter.id, chunk)
                 )
             ):
                 self.matters[row.id] = row
@@ -929,7 +929,8 @@ def conversation_ids_in(
         for chunk in _chunks(numbers):
             for row in session.execute(
                 select(t.Conversation.id, t.Conversation.phone, t.Conversation.client_id).where(
-                    t.Conversation.firm_id == firm_id, t.Conversation.phone.in_(chunk)
+                    t.Conversation.firm_id == firm_id,
+                    db.among(session, t.Conversation.phone, chunk),
                 )
             ):
                 found[row.phone] = row.id
@@ -971,7 +972,7 @@ def remove_reminders_in(session: Session, firm_id: int, event_ids: Iterable[int]
             delete(t.Message)
             .where(
                 t.Message.firm_id == firm_id,
-                t.Message.event_id.in_(chunk),
+                db.among(session, t.Message.event_id, chunk),
                 t.Message.origin == "flow",
                 _managed_clause(),
             )
@@ -996,7 +997,7 @@ def cancel_reminders_in(
             update(t.Message)
             .where(
                 t.Message.firm_id == firm_id,
-                t.Message.event_id.in_(chunk),
+                db.among(session, t.Message.event_id, chunk),
                 t.Message.origin == "flow",
                 _managed_clause(),
             )
