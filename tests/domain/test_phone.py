@@ -143,3 +143,40 @@ def test_time_zone(e164, default, expected):
 )
 def test_format_display(e164, expected):
     assert phone.format_display(e164) == expected
+
+
+def test_the_north_american_shortcut_gives_phonenumbers_answers():
+    """normalize reads "(201) 555-0123"-like text itself; for any such text (valid or not) the
+    answer, or the refusal and its reason, is what phonenumbers.parse gives."""
+    import random
+
+    from inbox_app.domain.phone import _format_e164, _parse_valid
+
+    rng = random.Random(14)
+    shapes = [
+        "{a}{b}{c}",
+        "({a}) {b}-{c}",
+        "{a}-{b}-{c}",
+        "{a}.{b}.{c}",
+        "1{a}{b}{c}",
+        "1-{a}-{b}-{c}",
+        "+1 ({a}) {b}-{c}",
+        "+1{a}{b}{c}",
+        "+{a}{b}{c}",
+        "{a} {b} {c}",
+        "1 ({a}) {b} {c}",
+    ]
+    for _ in range(4000):
+        digits = "".join(rng.choice("0123456789") for _ in range(10))
+        if rng.random() < 0.7:
+            digits = rng.choice("23456789") + digits[1:]
+        text = rng.choice(shapes).format(a=digits[:3], b=digits[3:6], c=digits[6:])
+        try:
+            slow: object = _format_e164(_parse_valid(text, "US"))
+        except InvalidPhoneNumber as error:
+            slow = error.reason
+        try:
+            fast: object = phone.normalize(text)
+        except InvalidPhoneNumber as error:
+            fast = error.reason
+        assert fast == slow, text
