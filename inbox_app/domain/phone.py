@@ -73,8 +73,11 @@ def normalize(text: str, region: str = DEFAULT_REGION) -> str:
             national = nanp.group(1)
             # The same number phonenumbers.parse reads, judged by the same metadata; anything
             # it does not find valid goes the long way, for the same answer and reason.
-            if phonenumbers.is_valid_number(
-                PhoneNumber(country_code=1, national_number=int(national))
+            number = PhoneNumber(country_code=1, national_number=int(national))
+            # Valid in the US is valid (is_valid_number tries the US first, then checks it
+            # again); else the other North American regions.
+            if phonenumbers.is_valid_number_for_region(number, "US") or (
+                phonenumbers.is_valid_number(number)
             ):
                 return "+1" + national
     return _format_e164(_parse_valid(text, region))
