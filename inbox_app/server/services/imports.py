@@ -510,9 +510,10 @@ class _Plan:
             seen_clients.add(row.client_key)
             if row.event_action in ("created", "updated"):
                 counts["ec" if row.event_action == "created" else "eu"] += 1
+            # Built without validation (our own int and two words): validating 10,000 of
+            # them cost a tenth of a second.
             results.append(
-                # errors given: pydantic deep-copies a default list for each of 10,000 rows.
-                ImportRowOut(
+                ImportRowOut.model_construct(
                     line=row.line, client=row.client_action, event=row.event_action, errors=[]
                 )
             )
