@@ -12,10 +12,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
-from inbox_app.models.schemas import ConversationOut, MessageOut
+# The models are imported where used, not here: the first paint reads the cache without
+# pydantic (sync/quick_start.py).
+if TYPE_CHECKING:
+    from inbox_app.models.schemas import ConversationOut, MessageOut
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -127,6 +131,8 @@ class LocalStore:
             rows = self._db.execute(
                 "SELECT json FROM messages WHERE conversation_id = ?", (conversation_id,)
             ).fetchall()
+            from inbox_app.models.schemas import MessageOut
+
             media_ids = [m.id for (raw,) in rows for m in MessageOut.model_validate_json(raw).media]
             self._db.executemany(
                 "DELETE FROM thumbnails WHERE media_id = ?", [(i,) for i in media_ids]
@@ -144,6 +150,8 @@ class LocalStore:
         row = self._db.execute(
             "SELECT json FROM conversations WHERE id = ?", (conversation_id,)
         ).fetchone()
+        from inbox_app.models.schemas import ConversationOut
+
         return ConversationOut.model_validate_json(row[0]) if row else None
 
     def conversations(
@@ -155,6 +163,8 @@ class LocalStore:
     ) -> list[ConversationOut]:
         """The cached inbox, filtered the way the server filters it (newest first); the
         first `limit` only when given (rows after them are not even read)."""
+        from inbox_app.models.schemas import ConversationOut
+
         rows = self._db.execute(
             "SELECT json FROM conversations ORDER BY last_message_at DESC, id DESC"
         )
@@ -189,6 +199,8 @@ class LocalStore:
 
     def message(self, message_id: int) -> MessageOut | None:
         row = self._db.execute("SELECT json FROM messages WHERE id = ?", (message_id,)).fetchone()
+        from inbox_app.models.schemas import MessageOut
+
         return MessageOut.model_validate_json(row[0]) if row else None
 
     def messages(
@@ -201,6 +213,8 @@ class LocalStore:
             (conversation_id, before if before is not None else 2**62, limit + 1),
         ).fetchall()
         has_more = len(rows) > limit
+        from inbox_app.models.schemas import MessageOut
+
         page = [MessageOut.model_validate_json(r[0]) for r in rows[:limit]]
         page.reverse()
         return page, has_more

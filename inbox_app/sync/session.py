@@ -42,7 +42,7 @@ from inbox_app.models.schemas import (
     UserOut,
     UserPatchIn,
 )
-from inbox_app.sync import credentials
+from inbox_app.sync import credentials, quick_start
 from inbox_app.sync.api import ApiClient, StreamEvent
 from inbox_app.sync.cache import LocalStore, OutboxItem, cache_path
 from inbox_app.sync.errors import ApiError, Unreachable
@@ -166,9 +166,13 @@ class SyncClient(QObject):
         except BaseException:
             await api.close()
             raise
-        if self.remember:
-            credentials.save_token(self.server_url, token.user.username, token.access_token)
+        remembered = self.remember and credentials.save_token(
+            self.server_url, token.user.username, token.access_token
+        )
         await self._start_session(api, token.user, online=True)
+        if remembered:
+            # Only a session the keyring keeps is painted first next time.
+            quick_start.remember(self.server_url, token.user.username, self.cache_dir)
         return token.user
 
     async def resume(self) -> UserOut | None:
@@ -194,10 +198,12 @@ class SyncClient(QObject):
                 return None
             user, online = UserOut.model_validate_json(raw), False
         except ApiError:
-            credentials.forget()
+            self._forget_session()
             await api.close()
             return None
         await self._start_session(api, user, online=online)
+        if self.remember:
+            quick_start.remember(self.server_url, user.username, self.cache_dir)
         return user
 
     def resume_cached(self) -> UserOut | None:
@@ -209,6 +215,8 @@ class SyncClient(QObject):
         """
         saved = credentials.load()
         if saved is None:
+            if self.remember:  # the keyring lost it: the next start paints nothing first
+                quick_start.forget(self.cache_dir)
             return None
         server_url, username, token = saved
         server_url = server_url.rstrip("/")
@@ -230,6 +238,8 @@ class SyncClient(QObject):
         self.user = user
         self.store = store
         self.connecting = True
+        if self.remember:
+            quick_start.remember(server_url, user.username, self.cache_dir)
         log.info("started from the cache as %s", user.username)
         self.signed_in.emit(user)
         return user
@@ -250,7 +260,7 @@ class SyncClient(QObject):
         except ApiError as exc:
             if exc.status in (401, 403):
                 log.info("the remembered session was refused: %s", exc.detail)
-                credentials.forget()
+                self._forget_session()
                 return False
             log.warning("could not check the remembered session: %s", exc.detail)
             return True
@@ -264,7 +274,7 @@ class SyncClient(QObject):
         """Forget the token here and on the server."""
         api = self.api
         await self.stop()
-        credentials.forget()
+        self._forget_session()
         if api is not None:
             with contextlib.suppress(ApiError):
                 await api.logout()
@@ -285,6 +295,13 @@ class SyncClient(QObject):
         self.store.set_meta("user", user.model_dump_json())
         self._set_online(online)
         self.signed_in.emit(user)
+
+    def _forget_session(self) -> None:
+        """The token is gone (sign-out, or refused): from the keyring, and the next start
+        paints no cached inbox before the sign-in dialog."""
+        credentials.forget()
+        if self.remember:
+            quick_start.forget(self.cache_dir)
 
     def _open_store(self, username: str) -> LocalStore:
         assert self.server_url

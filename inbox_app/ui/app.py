@@ -1,45 +1,23 @@
-"""The QApplication, its asyncio loop (qasync) and the sign-in → main window flow."""
+"""The asyncio loop (qasync) and the sign-in → main window flow; the QApplication and a
+start's first paint, which come before this module is imported, are in ui/application.py."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 
 import qasync
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
 from inbox_app.sync.session import SyncClient
-from inbox_app.ui import errors, strings, theme
+from inbox_app.ui import errors
+from inbox_app.ui.application import make_application, paint_cached_start
 from inbox_app.ui.main_window import MainWindow, ask
 
+__all__ = ["Lifecycle", "make_application", "make_loop", "open_main_window", "paint_cached_start"]
+
 log = logging.getLogger("inbox.ui")
-
-
-def make_application(argv: list[str] | None = None) -> QApplication:
-    """One QApplication with our names, palette and stylesheet (following the system scheme)."""
-    app = QApplication.instance()
-    if app is None:
-        # Fractional scaling (150 %) stays crisp instead of rounding to 1x or 2x.
-        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
-            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
-        )
-        app = QApplication(argv if argv is not None else sys.argv)
-    app.setApplicationName("inbox-app")
-    app.setOrganizationName("Inbox")
-    app.setApplicationDisplayName(strings.APP_NAME)
-    app.setDesktopFileName("inbox")  # packaging/inbox.desktop: the desktop's badge finds us
-    app.setWindowIcon(theme.app_icon())
-    font = QFont(app.font())
-    if font.pointSizeF() < 10:
-        font.setPointSizeF(10)
-    app.setFont(font)
-    theme.apply(app)
-    if not hasattr(app, "_inbox_theme_watcher"):
-        app._inbox_theme_watcher = theme.ThemeWatcher(app)
-    return app
 
 
 def make_loop(app: QApplication, *, already_running: bool = False) -> qasync.QEventLoop:
@@ -83,21 +61,40 @@ class Lifecycle(QObject):
         if app is not None and interactive:
             app.setQuitOnLastWindowClosed(False)
 
-    async def start(self) -> MainWindow | None:
-        """Sign in (silently with the keyring's token, else by asking) and show the window."""
+    async def start(self, first: MainWindow | None = None) -> MainWindow | None:
+        """Sign in (silently with the keyring's token, else by asking) and show the window.
+
+        `first`: the window a start painted from the cache before the session existed
+        (`paint_cached_start`); it becomes the main window when the keyring's session is the
+        one it shows, else it is closed before anything else is shown.
+        """
+        if first is not None and first._closed:
+            # Closed while it waited for the session: the user is done.
+            self.quit()
+            return None
         from_cache = False
         if not self.sync.is_signed_in:
             # A remembered session with a cache paints at once; the server is asked after.
             from_cache = self.sync.resume_cached() is not None
             if not from_cache:
                 await self.sync.resume()
+        if first is not None and not (from_cache and self._shows_session(first)):
+            # Signed out meanwhile (no token), or another user's: not this session's inbox.
+            log.info("the cached inbox painted first is not this session's; closed")
+            first.hide()
+            first.deleteLater()
+            first = None
         if not self.sync.is_signed_in and (
             not self.interactive or not await sign_in_interactively(self.sync)
         ):
             log.info("sign-in canceled")
             self.quit()
             return None
-        window = MainWindow(self.sync)
+        if first is not None:
+            window = first
+            window.attach(self.sync)
+        else:
+            window = MainWindow(self.sync)
         window.lifecycle = self  # the window keeps its lifecycle alive
         self.window = window
         watcher = getattr(QApplication.instance(), "_inbox_theme_watcher", None)
@@ -109,6 +106,17 @@ class Lifecycle(QObject):
             errors.spawn(self._verify(), "checking the remembered session")
         await self._show()
         return window
+
+    def _shows_session(self, window: MainWindow) -> bool:
+        start = getattr(window, "cached_start", None)
+        user = self.sync.user
+        return (
+            start is not None
+            and user is not None
+            and start.server_url == self.sync.server_url
+            and start.username == user.username
+            and not window._closed
+        )
 
     async def _verify(self) -> None:
         """A start from the cache: a token the server refuses signs out to the sign-in dialog."""

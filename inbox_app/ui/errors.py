@@ -8,11 +8,11 @@ screen, else in a small dialog. Never only logged.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 import traceback
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -29,6 +29,9 @@ from PySide6.QtWidgets import (
 
 from inbox_app.ui import strings as S
 from inbox_app.ui import theme
+
+if TYPE_CHECKING:
+    import asyncio  # imported where used: the first paint comes before asyncio (ui/app.py)
 
 log = logging.getLogger("inbox.ui.errors")
 
@@ -166,6 +169,8 @@ def report(exc: BaseException, context: str = "") -> None:
 
 def spawn(coro, context: str = "") -> asyncio.Task:
     """`asyncio.ensure_future(coro)`, its failure shown at once (not when it is collected)."""
+    import asyncio
+
     task = asyncio.ensure_future(coro)
 
     def done(finished: asyncio.Task) -> None:
@@ -189,6 +194,8 @@ def _excepthook(kind, value, tb) -> None:
 
 
 def _loop_exception(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    import asyncio
+
     exc = context.get("exception")
     if exc is None or isinstance(exc, asyncio.CancelledError):
         log.warning("asyncio: %s", context.get("message"))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPixmap
@@ -26,22 +26,26 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from qasync import asyncSlot
 
 from inbox_app.domain.phone import format_display
-from inbox_app.domain.sms import measure
-from inbox_app.models.schemas import ConversationOut, MessageOut
-from inbox_app.sync.cache import OutboxItem
 from inbox_app.sync.errors import ApiError, Unreachable
-from inbox_app.sync.session import SyncClient
 from inbox_app.ui import errors, strings, theme
-from inbox_app.ui.compose import ComposeBox
-from inbox_app.ui.inbox.presence import ThreadPresence, ask_recent_reply
-from inbox_app.ui.inbox.search_hits import MessageHitModel, MessageHitView
-from inbox_app.ui.inbox.thread_nav import FindBar, JumpToDateDialog, ThreadNavigator
 from inbox_app.ui.records.switch import ViewSwitch
+from inbox_app.ui.slots import async_slot
 from inbox_app.ui.thread_list import ThreadListModel, ThreadListView, display_name
-from inbox_app.ui.thread_view import PAGE, PENDING, MessageListModel, MessageView
+
+# What a start from the cache paints first (the sidebar with the cached list, the rail, the
+# status bar, the menus) needs only the imports above: no pydantic, asyncio or keyring
+# (bench/cold_start.py, tests/ui/test_cold_start.py). The rest of the window (the thread pane,
+# search hits, notifications) and its modules come with the session, in `attach()`, where
+# they are imported.
+if TYPE_CHECKING:
+    import asyncio
+
+    from inbox_app.models.schemas import ConversationOut, MessageOut
+    from inbox_app.sync.cache import OutboxItem
+    from inbox_app.sync.quick_start import CachedStart
+    from inbox_app.sync.session import SyncClient
 
 # Conversations per page of the list; more load as it is scrolled to the end.
 LIST_PAGE = 200
@@ -58,14 +62,27 @@ BELL_ACTION = {"not_following": "follow", "following": "mute", "muted": "unmute"
 
 async def ask(dialog: QDialog) -> int:
     """Show `dialog` modally and wait for it without a nested event loop."""
+    import asyncio
+
     future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     dialog.finished.connect(lambda result: future.done() or future.set_result(result))
     dialog.open()
     return await future
 
 
+def thread_page() -> int:
+    """Messages per page of a thread (ui/thread_view.PAGE, imported with the thread pane)."""
+    from inbox_app.ui.thread_view import PAGE
+
+    return PAGE
+
+
 def pending_message(item: OutboxItem, index: int) -> MessageOut:
     """An outbox entry shown as a message row (negative id, status "pending")."""
+    from inbox_app.domain.sms import measure
+    from inbox_app.models.schemas import MessageOut
+    from inbox_app.ui.thread_view import PENDING
+
     m = measure(item.body)
     return MessageOut(
         id=-(index + 1),
@@ -127,7 +144,7 @@ class FileUnderDialog(QDialog):
         self.client_box.blockSignals(False)
         await self._load_matters(self._conversation.matter_id)
 
-    @asyncSlot(int)
+    @async_slot(int)
     async def _client_changed(self, _index: int) -> None:
         await self._load_matters(None)
 
@@ -153,6 +170,7 @@ class MainWindow(QMainWindow):
       thread_loaded(int conversation_id): a thread's first page is on screen.
       thread_reloaded(int conversation_id): the open thread was fetched again (live change).
       list_loaded(): the conversation list was (re)loaded.
+      list_painted(int rows): the list's first paint with rows is done (once).
       quick_replies_loaded(): the compose box's quick replies were (re)read.
       signed_out(): the user signed out from this window.
       closed(): the window really closed (Quit, or closed where there is no tray to stay in).
@@ -164,12 +182,16 @@ class MainWindow(QMainWindow):
     list_page_loaded = Signal()
     quick_replies_loaded = Signal()
     search_hits_loaded = Signal()
+    list_painted = Signal(int)
     signed_out = Signal()
     closed = Signal()
 
-    def __init__(self, sync: SyncClient, parent=None) -> None:
+    def __init__(self, sync: SyncClient | None, parent=None) -> None:
+        """`sync` None: only what a start from the cache paints first is built (the sidebar
+        and its list, the rail, the status bar and the menus; `show_cached_start()` fills
+        them); `attach(sync)` builds the rest into the same window once the session is up."""
         super().__init__(parent)
-        self.sync = sync
+        self.sync: SyncClient | None = None
         self.setObjectName("mainWindow")
         self.setWindowTitle(strings.WINDOW_TITLE)
         self.setWindowIcon(theme.app_icon())
@@ -200,17 +222,7 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._quitting = False
 
-        self.list_model = ThreadListModel(self)
-        self.hit_model = MessageHitModel(self)
-        self.thread_model = MessageListModel(self)
-        self.thread_model.thumbnail_wanted.connect(self._fetch_thumbnail)
-
-        self._build()
-        self.navigator = ThreadNavigator(self, self.find_bar)
-        self._build_actions()
-        self.refresh_icons()
-        self._connect_sync()
-        self.notifier = self._make_notifier()
+        self.notifier = None
         self._dirty_timer = QTimer(self)
         self._dirty_timer.setObjectName("conversationRefreshTimer")
         self._dirty_timer.setSingleShot(True)
@@ -232,9 +244,35 @@ class MainWindow(QMainWindow):
         self._viewing_refresh = QTimer(self)
         self._viewing_refresh.setInterval(VIEWING_REFRESH_MS)
         self._viewing_refresh.timeout.connect(self._say_viewing)
+        self.list_model = ThreadListModel(self)
+        self._build()
+        self._build_actions()
+        self._set_online(False)
+        if sync is not None:
+            self.attach(sync)
+
+    def attach(self, sync: SyncClient) -> None:
+        """The session is up: build the rest of the window (thread pane, search hits,
+        notifications) and connect it to `sync`; the cached rows on show become models."""
+        from inbox_app.ui.inbox.search_hits import MessageHitModel
+        from inbox_app.ui.inbox.thread_nav import ThreadNavigator
+        from inbox_app.ui.thread_view import MessageListModel
+
+        self.sync = sync
+        self.hit_model = MessageHitModel(self)
+        self.thread_model = MessageListModel(self)
+        self.thread_model.thumbnail_wanted.connect(self._fetch_thumbnail)
+        self._build_session_part()
+        self.navigator = ThreadNavigator(self, self.find_bar)
+        self.refresh_icons()
+        self._connect_sync()
+        self.notifier = self._make_notifier()
         self._viewing_refresh.start()
+        self.views.attach(sync)
         self._show_thread(None)
         self._set_online(sync.is_online)
+        self._adopt_cached_rows()
+        self._update_unread_badge()
 
     # --- building -------------------------------------------------------------------------
 
@@ -325,15 +363,6 @@ class MainWindow(QMainWindow):
             self.list_model.modelReset,
         ):
             changed.connect(lambda *_: self._update_list_count())
-        self.hits_title = QLabel(strings.SEARCH_MESSAGES, sidebar)
-        self.hits_title.setObjectName("messageHitsTitle")
-        self.hit_list = MessageHitView(sidebar)
-        self.hit_list.setModel(self.hit_model)
-        self.hit_list.hit_activated.connect(
-            lambda hit: self._spawn(self.navigator.open_at(hit.conversation_id, hit.id))
-        )
-        self.hits_title.hide()
-        self.hit_list.hide()
         self.empty_list = QLabel(strings.NO_CONVERSATIONS, sidebar)
         self.empty_list.setObjectName("emptyList")
         self.empty_list.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -354,13 +383,9 @@ class MainWindow(QMainWindow):
         left.addLayout(head)
         left.addWidget(self.thread_list, 1)
         left.addWidget(self.empty_list, 1)
-        hits_head = QHBoxLayout()
-        hits_head.setContentsMargins(16, 0, 12, 0)
-        hits_head.addWidget(self.hits_title)
-        left.addLayout(hits_head)
-        left.addWidget(self.hit_list, 1)
+        self._sidebar = sidebar
 
-        # Right: header with actions, banner, messages, compose; or the empty state.
+        # Right: header with actions, banner, messages, compose (attach()); or the empty state.
         self.right = QStackedWidget(splitter)
         self.right.setObjectName("threadPane")
         empty = QWidget()
@@ -381,6 +406,76 @@ class MainWindow(QMainWindow):
         empty_layout.addWidget(empty_hint)
         empty_layout.addStretch(1)
         self.right.addWidget(empty)
+
+        splitter.addWidget(sidebar)
+        splitter.addWidget(self.right)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([360, 820])
+        central = QWidget(self)
+        central.setObjectName("central")
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        self.failure_bar = errors.FailureBar(central)
+        errors.reporter().attach(self.failure_bar)
+        column.addWidget(self.failure_bar)
+        # Inbox | Clients | Upcoming (ui/records/): the inbox is this splitter.
+        self.views = ViewSwitch(None, splitter, central)
+        self.views.conversation_requested.connect(
+            lambda phone, client_id: self._spawn(self.start_conversation(phone, client_id))
+        )
+        column.addWidget(self.views, 1)
+        self.setCentralWidget(central)
+
+        # Status bar: connection, outbox, user, credits.
+        bar = self.statusBar()
+        bar.setSizeGripEnabled(False)
+        self.connection_label = QLabel(bar)
+        self.connection_label.setObjectName("connectionLabel")
+        self.outbox_label = QLabel(bar)
+        self.outbox_label.setObjectName("outboxLabel")
+        self.user_label = QLabel(bar)
+        self.user_label.setObjectName("userLabel")
+        self.credits_button = QToolButton(bar)
+        self.credits_button.setObjectName("creditsButton")
+        self.credits_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.credits_button.clicked.connect(self.open_top_up)
+        self.credits_button.hide()
+        bar.addWidget(self.connection_label)
+        bar.addWidget(self.outbox_label)
+        bar.addPermanentWidget(self.user_label)
+        bar.addPermanentWidget(self.credits_button)
+        t = theme.current()
+        self.new_button.setIcon(theme.icon("compose", t.accent))
+        self.credits_button.setIcon(theme.icon("credits"))
+        self.empty_icon.setPixmap(theme.pixmap("inbox", 56, t.faint, self.devicePixelRatioF()))
+
+    def _build_session_part(self) -> None:
+        """What the first paint does not show: the search hits under the list (hidden until a
+        search finds messages) and the thread pane (shown when a thread opens)."""
+        from inbox_app.ui.compose import ComposeBox
+        from inbox_app.ui.inbox.presence import ThreadPresence
+        from inbox_app.ui.inbox.search_hits import MessageHitView
+        from inbox_app.ui.inbox.thread_nav import FindBar
+        from inbox_app.ui.thread_view import MessageView
+
+        sidebar = self._sidebar
+        self.hits_title = QLabel(strings.SEARCH_MESSAGES, sidebar)
+        self.hits_title.setObjectName("messageHitsTitle")
+        self.hit_list = MessageHitView(sidebar)
+        self.hit_list.setModel(self.hit_model)
+        self.hit_list.hit_activated.connect(
+            lambda hit: self._spawn(self.navigator.open_at(hit.conversation_id, hit.id))
+        )
+        self.hits_title.hide()
+        self.hit_list.hide()
+        left = sidebar.layout()
+        hits_head = QHBoxLayout()
+        hits_head.setContentsMargins(16, 0, 12, 0)
+        hits_head.addWidget(self.hits_title)
+        left.addLayout(hits_head)
+        left.addWidget(self.hit_list, 1)
 
         thread = QWidget()
         thread_layout = QVBoxLayout(thread)
@@ -424,45 +519,17 @@ class MainWindow(QMainWindow):
         thread_layout.addWidget(self.compose)
         self.right.addWidget(thread)
 
-        splitter.addWidget(sidebar)
-        splitter.addWidget(self.right)
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([360, 820])
-        central = QWidget(self)
-        central.setObjectName("central")
-        column = QVBoxLayout(central)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        self.failure_bar = errors.FailureBar(central)
-        errors.reporter().attach(self.failure_bar)
-        column.addWidget(self.failure_bar)
-        # Inbox | Clients | Upcoming (ui/records/): the inbox is this splitter.
-        self.views = ViewSwitch(self.sync, splitter, central)
-        self.views.conversation_requested.connect(
-            lambda phone, client_id: self._spawn(self.start_conversation(phone, client_id))
-        )
-        column.addWidget(self.views, 1)
-        self.setCentralWidget(central)
-
-        # Status bar: connection, outbox, user, credits.
-        bar = self.statusBar()
-        bar.setSizeGripEnabled(False)
-        self.connection_label = QLabel(bar)
-        self.connection_label.setObjectName("connectionLabel")
-        self.outbox_label = QLabel(bar)
-        self.outbox_label.setObjectName("outboxLabel")
-        self.user_label = QLabel(bar)
-        self.user_label.setObjectName("userLabel")
-        self.credits_button = QToolButton(bar)
-        self.credits_button.setObjectName("creditsButton")
-        self.credits_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.credits_button.clicked.connect(self.open_top_up)
-        self.credits_button.hide()
-        bar.addWidget(self.connection_label)
-        bar.addWidget(self.outbox_label)
-        bar.addPermanentWidget(self.user_label)
-        bar.addPermanentWidget(self.credits_button)
+        more = QMenu(self)
+        more.setObjectName("threadMenu")
+        more.addAction(self.action_file)
+        more.addAction(self.action_leave)
+        more.addSeparator()
+        more.addAction(self.action_block)
+        self.more_button.setMenu(more)
+        # The focus goes through these as when they were built with the sidebar: the hits
+        # after the list, the thread pane before the rail.
+        QWidget.setTabOrder(self.thread_list, self.hit_list)
+        self.views.tab_before_rail(thread)
 
     def _build_header(self) -> QWidget:
         header = QFrame()
@@ -537,7 +604,10 @@ class MainWindow(QMainWindow):
         self.action_save_export = action("actionSaveExport", strings.EXPORT_SAVE, self.save_export)
         # Ctrl+F stays the search box; in the thread, as Signal and Slack do, Ctrl+Shift+F.
         self.action_find_in_thread = action(
-            "actionFindInThread", strings.FIND_IN_THREAD, self.navigator.open_find, "Ctrl+Shift+F"
+            "actionFindInThread",
+            strings.FIND_IN_THREAD,
+            lambda: self.navigator.open_find(),
+            "Ctrl+Shift+F",
         )
         self.action_jump_date = action(
             "actionJumpToDate", strings.JUMP_TO_DATE, self.jump_to_date, "Ctrl+G"
@@ -588,14 +658,6 @@ class MainWindow(QMainWindow):
         self.action_quit = action(
             "actionQuit", strings.QUIT, self.quit, QKeySequence.StandardKey.Quit
         )
-
-        more = QMenu(self)
-        more.setObjectName("threadMenu")
-        more.addAction(self.action_file)
-        more.addAction(self.action_leave)
-        more.addSeparator()
-        more.addAction(self.action_block)
-        self.more_button.setMenu(more)
 
         menubar = self.menuBar()
         file_menu = menubar.addMenu(strings.MENU_FILE)
@@ -709,6 +771,8 @@ class MainWindow(QMainWindow):
         if self._closed:
             coro.close()
             return None
+        import asyncio
+
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -730,23 +794,11 @@ class MainWindow(QMainWindow):
         """After sign-in: user, list, credits, outbox."""
         user = self.sync.user
         if user is not None:
-            title = (
-                strings.WINDOW_TITLE_FIRM.format(firm=user.firm_name)
-                if user.firm_name
-                else strings.WINDOW_TITLE
-            )
-            self.setWindowTitle(title)
-            self.user_label.setText(user.display_name or user.username)
+            self._show_user(user.firm_name, user.display_name or user.username)
             self.thread_model.my_user_id = user.id
             if self.notifier is not None:
                 self.notifier.seed_from_user(user)
-        self.credits_button.setToolTip(
-            strings.CREDITS_TOOLTIP_ADMIN if self.sync.is_admin else strings.CREDITS_TOOLTIP
-        )
-        self.action_blocked.setVisible(self.sync.is_admin)
-        self.firm_menu.menuAction().setVisible(self.sync.is_admin)
-        self.action_firm_settings.setEnabled(self.sync.is_admin)
-        self.action_users.setEnabled(self.sync.is_admin)
+        self._show_role(self.sync.is_admin)
         self.show_cached_list()
         if not self.sync.is_admin:  # staff read flows from the View menu (the Firm menu is hidden)
             self.view_menu.addAction(self.action_flows)
@@ -756,6 +808,44 @@ class MainWindow(QMainWindow):
         self._update_outbox_label()
         with contextlib.suppress(ApiError):
             self._credits_changed((await self.sync.credits()).balance)
+
+    def _show_user(self, firm_name: str, name: str) -> None:
+        title = strings.WINDOW_TITLE_FIRM.format(firm=firm_name) if firm_name else None
+        self.setWindowTitle(title or strings.WINDOW_TITLE)
+        self.user_label.setText(name)
+
+    def _show_role(self, is_admin: bool) -> None:
+        self.credits_button.setToolTip(
+            strings.CREDITS_TOOLTIP_ADMIN if is_admin else strings.CREDITS_TOOLTIP
+        )
+        self.action_blocked.setVisible(is_admin)
+        self.firm_menu.menuAction().setVisible(is_admin)
+        self.action_firm_settings.setEnabled(is_admin)
+        self.action_users.setEnabled(is_admin)
+
+    def show_cached_start(self, start: CachedStart) -> None:
+        """Before the session (`sync` None): the cached user and inbox rows, as `load()` will
+        show them (sync/quick_start.py), so that nothing changes on screen when it does."""
+        user = start.user
+        self._show_user(
+            str(user.get("firm_name") or ""),
+            str(user.get("display_name") or user.get("username") or ""),
+        )
+        self._show_role(user.get("role") == "admin")
+        self.list_model.set_conversations(start.rows)
+        self._update_empty_list()
+        log.info("conversation list shown from the cache (%d)", len(start.rows))
+
+    def _adopt_cached_rows(self) -> None:
+        """The light rows of the first paint become `ConversationOut`s (nothing repaints)."""
+        from inbox_app.models.schemas import ConversationOut
+        from inbox_app.sync.quick_start import CachedConversation
+
+        self.list_model.replace_in_place(
+            lambda c: (
+                ConversationOut.model_validate(c.data) if isinstance(c, CachedConversation) else c
+            )
+        )
 
     def show_cached_list(self) -> bool:
         """Paint the cached inbox's first page before the server answers (start fast); the
@@ -774,7 +864,7 @@ class MainWindow(QMainWindow):
         log.info("conversation list shown from the cache (%d)", len(cached))
         return True
 
-    @asyncSlot()
+    @async_slot()
     async def refresh_list(self) -> None:
         """Reload the conversation list for the current filters (server, else cache)."""
         self._list_generation += 1
@@ -972,8 +1062,8 @@ class MainWindow(QMainWindow):
         ):
             watched.removeEventFilter(self)
             rows = self.list_model.rowCount()
-            # Logged once this paint is done (the next turn of the event loop).
-            QTimer.singleShot(0, lambda: log.info("conversation list painted (%d)", rows))
+            # Said once this paint is done (the next turn of the event loop).
+            QTimer.singleShot(0, self, lambda: self._say_list_painted(rows))
         # Up/Down in the search box walk the (filtered) list; the focus stays in the box so
         # the query can still be refined. (Moving the focus to the list would also make it
         # select its first row on focus-in, one step too far.)
@@ -986,6 +1076,10 @@ class MainWindow(QMainWindow):
             self.step_thread(1 if event.key() == Qt.Key.Key_Down else -1)
             return True
         return super().eventFilter(watched, event)
+
+    def _say_list_painted(self, rows: int) -> None:
+        log.info("conversation list painted (%d)", rows)
+        self.list_painted.emit(rows)
 
     def step_thread(self, delta: int) -> None:
         """Select the next (+1) or previous (-1) conversation."""
@@ -1068,6 +1162,8 @@ class MainWindow(QMainWindow):
             return
         from PySide6.QtCore import QDate
 
+        from inbox_app.ui.inbox.thread_nav import JumpToDateDialog
+
         first = self.thread_model.messages()[:1]
         shown = first[0].created_at.astimezone() if first else datetime.now().astimezone()
         dialog = JumpToDateDialog(QDate(shown.year, shown.month, shown.day), self)
@@ -1106,7 +1202,7 @@ class MainWindow(QMainWindow):
             return
         cached: list[MessageOut] = []
         if self.sync.store is not None:
-            cached, _ = self.sync.store.messages(conversation_id, None, PAGE)
+            cached, _ = self.sync.store.messages(conversation_id, None, thread_page())
         self.thread_model.set_thread(conversation_id, cached, bool(cached))
         self._show_pending()
         self.message_view.scroll_to_end()
@@ -1114,7 +1210,7 @@ class MainWindow(QMainWindow):
 
     async def _load_thread(self, conversation_id: int, at_message: int | None = None) -> None:
         try:
-            page = await self.sync.messages(conversation_id, limit=PAGE, around=at_message)
+            page = await self.sync.messages(conversation_id, limit=thread_page(), around=at_message)
         except ApiError as exc:
             self.show_error(exc.detail)
             return
@@ -1136,11 +1232,11 @@ class MainWindow(QMainWindow):
         if page.messages and self.current_id == conversation_id:
             await self._act(conversation_id, "read")
 
-    @asyncSlot()
+    @async_slot()
     async def load_older(self) -> None:
         """Top of the thread reached: reveal loaded rows, else fetch an older page."""
         if self.thread_model.hidden_older():
-            self.thread_model.reveal_older(PAGE)
+            self.thread_model.reveal_older(thread_page())
             return
         if self._loading_older or not self.thread_model.has_more or self.current_id is None:
             return
@@ -1148,7 +1244,7 @@ class MainWindow(QMainWindow):
         before = self.thread_model.oldest_id()
         self._loading_older = True
         try:
-            page = await self.sync.messages(conversation_id, before=before, limit=PAGE)
+            page = await self.sync.messages(conversation_id, before=before, limit=thread_page())
         except ApiError as exc:
             self.show_error(exc.detail)
             return
@@ -1263,6 +1359,8 @@ class MainWindow(QMainWindow):
             seconds = int(refusal.info.get("seconds_ago") or 0)
         except (TypeError, ValueError):
             seconds = 0
+        from inbox_app.ui.inbox.presence import ask_recent_reply
+
         self.recent_reply_box, answer = ask_recent_reply(self, name, seconds)
         log.info("asked about a recent reply by %s", name)
         try:
@@ -1375,7 +1473,7 @@ class MainWindow(QMainWindow):
             # A page from the middle: the newest messages come when scrolled to.
             return
         # Reminders sit at the end of the thread; a page as deep as what is shown covers them.
-        limit = min(500, max(PAGE, self.thread_model.rowCount()))
+        limit = min(500, max(thread_page(), self.thread_model.rowCount()))
         page = await self.sync.messages(conversation_id, limit=limit)
         if conversation_id == self.current_id:
             self.thread_model.replace_newest(page.messages, page.has_more)
@@ -1500,7 +1598,8 @@ class MainWindow(QMainWindow):
 
     def _set_online(self, online: bool) -> None:
         t = theme.current()
-        connecting = not online and self.sync.connecting
+        # Before the session (a start from the cache) the server has not been asked yet.
+        connecting = not online and (self.sync is None or self.sync.connecting)
         if online:
             color, text = t.online, strings.ONLINE
         elif connecting:
@@ -1535,14 +1634,14 @@ class MainWindow(QMainWindow):
             self._update_unread_badge()
         return result
 
-    @asyncSlot()
+    @async_slot()
     async def toggle_mute(self) -> None:
         """The bell: follow when I am not notified, else mute / turn notifications back on."""
         c = self.current_conversation()
         if c is not None:
             await self._act(c.id, BELL_ACTION[c.bell])
 
-    @asyncSlot()
+    @async_slot()
     async def mark_unread(self) -> None:
         c = self.current_conversation()
         if c is None:
@@ -1552,7 +1651,7 @@ class MainWindow(QMainWindow):
             self._show_thread(None)
             self.statusBar().showMessage(strings.MARKED_UNREAD, 5000)
 
-    @asyncSlot()
+    @async_slot()
     async def toggle_archive(self) -> None:
         c = self.current_conversation()
         if c is None:
@@ -1565,7 +1664,7 @@ class MainWindow(QMainWindow):
                     strings.ARCHIVED_CONVERSATION.format(name=display_name(c)), 6000
                 )
 
-    @asyncSlot()
+    @async_slot()
     async def leave(self) -> None:
         """Out of my inbox at once; back in the list if the server refuses."""
         c = self.current_conversation()
@@ -1579,7 +1678,7 @@ class MainWindow(QMainWindow):
         log.info("left conversation %d", c.id)
         self.statusBar().showMessage(strings.LEFT_CONVERSATION.format(name=display_name(c)), 6000)
 
-    @asyncSlot()
+    @async_slot()
     async def block(self) -> None:
         c = self.current_conversation()
         if c is None:
@@ -1601,7 +1700,7 @@ class MainWindow(QMainWindow):
             strings.BLOCKED_CONVERSATION.format(name=display_name(c)), 6000
         )
 
-    @asyncSlot()
+    @async_slot()
     async def file_under(self) -> None:
         c = self.current_conversation()
         if c is None:
@@ -1623,7 +1722,7 @@ class MainWindow(QMainWindow):
         self.list_model.upsert(result)
         self._update_header()
 
-    @asyncSlot()
+    @async_slot()
     async def print_thread(self, pdf_path: str | None = None) -> None:
         c = self.current_conversation()
         if c is None:
@@ -1636,7 +1735,7 @@ class MainWindow(QMainWindow):
         except ApiError as exc:
             self.show_error(exc.detail)
 
-    @asyncSlot()
+    @async_slot()
     async def save_export(self) -> None:
         c = self.current_conversation()
         if c is None:
@@ -1698,7 +1797,7 @@ class MainWindow(QMainWindow):
         self.flows_dialog = FlowsDialog(self.sync, can_edit=self.sync.is_admin, parent=self)
         self.flows_dialog.open()
 
-    @asyncSlot()
+    @async_slot()
     async def open_import(self, path: str | None = None) -> None:
         """File > Import…: a CSV of clients and court dates (ui/dialogs/import_file.py)."""
         from inbox_app.ui.dialogs.import_file import open_import
@@ -1856,7 +1955,7 @@ class MainWindow(QMainWindow):
         self.top_up_dialog = TopUpDialog(self.sync, self.sync.is_admin, self)
         self.top_up_dialog.open()
 
-    @asyncSlot()
+    @async_slot()
     async def new_conversation(self) -> None:
         from inbox_app.ui.dialogs.new_conversation import NewConversationDialog
 
@@ -1931,7 +2030,7 @@ class MainWindow(QMainWindow):
 
     # --- session ------------------------------------------------------------------------------
 
-    @asyncSlot()
+    @async_slot()
     async def sign_out(self) -> None:
         await self.sync.sign_out()
         self.list_model.set_conversations([])

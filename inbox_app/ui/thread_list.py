@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -20,8 +21,12 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from inbox_app.domain.phone import format_display
-from inbox_app.models.schemas import ConversationOut
 from inbox_app.ui import strings, theme
+
+if TYPE_CHECKING:
+    # Not imported at run time: the first paint lists the cache's light rows
+    # (sync.quick_start.CachedConversation, the same attributes) before pydantic is loaded.
+    from inbox_app.models.schemas import ConversationOut
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -125,6 +130,11 @@ class ThreadListModel(QAbstractListModel):
         self._rows.extend(new)
         self._reindex()
         self.endInsertRows()
+
+    def replace_in_place(self, convert) -> None:
+        """Each row becomes `convert(row)`, the same conversation in another type (the first
+        paint's light rows become models): no reset, the selection and scroll stay."""
+        self._rows = [convert(c) for c in self._rows]
 
     def conversations(self) -> list[ConversationOut]:
         return list(self._rows)

@@ -17,12 +17,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inbox_app.sync.records import Records
-from inbox_app.sync.session import SyncClient
 from inbox_app.ui import strings as S
 from inbox_app.ui import theme
 
 if TYPE_CHECKING:
+    from inbox_app.sync.records import Records
+    from inbox_app.sync.session import SyncClient
     from inbox_app.ui.records.clients import ClientsPage
     from inbox_app.ui.records.upcoming import UpcomingPage
 
@@ -53,10 +53,12 @@ class ViewSwitch(QWidget):
     view_changed = Signal(str)
     conversation_requested = Signal(str, object)
 
-    def __init__(self, sync: SyncClient, inbox: QWidget, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, sync: SyncClient | None, inbox: QWidget, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("viewSwitch")
-        self.records = Records(sync, self)
+        self.records: Records | None = None
         self.rail = QFrame(self)
         self.rail.setObjectName("viewRail")
         self.rail.setFixedWidth(88)
@@ -100,6 +102,16 @@ class ViewSwitch(QWidget):
         self.buttons[INBOX].setChecked(True)
         self._group.buttonToggled.connect(lambda *_: self.refresh_icons())
         self.refresh_icons()
+        if sync is not None:
+            self.attach(sync)
+
+    def attach(self, sync: SyncClient) -> None:
+        """The session the Clients and Upcoming pages read (built once painted)."""
+        from inbox_app.sync.records import Records
+
+        self.records = Records(sync, self)
+        if self._pages_queued:
+            self._queue_pages()
 
     @property
     def clients_page(self) -> ClientsPage:
@@ -127,9 +139,13 @@ class ViewSwitch(QWidget):
         super().paintEvent(event)
         if not self._pages_queued:
             self._pages_queued = True
-            # Two turns later: after the conversation list's own first-paint callback, which
-            # the same paint queued one turn later (it says "conversation list painted").
-            QTimer.singleShot(0, self, lambda: QTimer.singleShot(0, self, self.build_pages))
+            if self.records is not None:
+                self._queue_pages()
+
+    def _queue_pages(self) -> None:
+        # Two turns later: after the conversation list's own first-paint callback, which
+        # the same paint queued one turn later (it says "conversation list painted").
+        QTimer.singleShot(0, self, lambda: QTimer.singleShot(0, self, self.build_pages))
 
     def build_pages(self) -> None:
         """Build the Clients and Upcoming pages now if they are not yet."""
@@ -138,11 +154,11 @@ class ViewSwitch(QWidget):
 
     def _add_page(self, page: QWidget) -> None:
         self.stack.addWidget(page)
-        self._tab_before_rail(page)
+        self.tab_before_rail(page)
         page.refresh_icons()
 
-    def _tab_before_rail(self, page: QWidget) -> None:
-        """Tab order as when the pages were built with the stack: theirs before the rail's."""
+    def tab_before_rail(self, page: QWidget) -> None:
+        """Tab order as when `page` was built with the stack: its widgets before the rail's."""
         tab = Qt.FocusPolicy.TabFocus
         widgets, widget = [], page.nextInFocusChain()
         while widget is not page:
