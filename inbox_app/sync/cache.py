@@ -25,7 +25,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
     id INTEGER PRIMARY KEY,
     last_message_at TEXT,
-    json TEXT NOT NULL
+    json TEXT NOT NULL,
+    phone_display TEXT
 );
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY,
@@ -101,6 +102,9 @@ class LocalStore:
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(conversations)")}
+        if "phone_display" not in columns:  # a cache from before the column
+            self._db.execute("ALTER TABLE conversations ADD COLUMN phone_display TEXT")
 
     def close(self) -> None:
         self._db.close()
@@ -114,15 +118,12 @@ class LocalStore:
             if replace:
                 self._db.execute("DELETE FROM conversations")
             self._db.executemany(
-                "INSERT OR REPLACE INTO conversations (id, last_message_at, json) VALUES (?, ?, ?)",
+                _INSERT_CONVERSATION,
                 [_conversation_row(c) for c in conversations],
             )
 
     def upsert_conversation(self, conversation: ConversationOut) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO conversations (id, last_message_at, json) VALUES (?, ?, ?)",
-            _conversation_row(conversation),
-        )
+        self._db.execute(_INSERT_CONVERSATION, _conversation_row(conversation))
 
     def delete_conversation(self, conversation_id: int) -> None:
         """Forget a thread deleted for good (blocked): its messages, images and unsent replies."""
@@ -334,9 +335,18 @@ class LocalStore:
         return row[0] if row else None
 
 
-def _conversation_row(c: ConversationOut) -> tuple[int, str | None, str]:
+_INSERT_CONVERSATION = (
+    "INSERT OR REPLACE INTO conversations (id, last_message_at, json, phone_display)"
+    " VALUES (?, ?, ?, ?)"
+)
+
+
+def _conversation_row(c: ConversationOut) -> tuple[int, str | None, str, str]:
+    from inbox_app.domain.phone import format_display
+
     stamp = c.last_message_at.astimezone(UTC).isoformat() if c.last_message_at else None
-    return c.id, stamp, c.model_dump_json()
+    # The number as the list shows it, kept so the first paint needs no phonenumbers.
+    return c.id, stamp, c.model_dump_json(), format_display(c.phone)
 
 
 def _matches(c: ConversationOut, needle: str, store: LocalStore) -> bool:

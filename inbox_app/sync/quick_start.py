@@ -86,14 +86,16 @@ def recall(directory: Path | None = None) -> tuple[str, str] | None:
 
 class CachedConversation:
     """A cached conversation row as the list reads it, without pydantic: the same attributes
-    as `ConversationOut` (`last_message_at` a datetime). `data` is the stored JSON object,
-    from which the window makes the real model once the session is up."""
+    as `ConversationOut` (`last_message_at` a datetime), and `phone_display`, the number as
+    the list shows it (`domain.phone.format_display`, kept by the cache; None in a row cached
+    before it was kept). `data` is the stored JSON object, from which the window makes the
+    real model once the session is up."""
 
     __slots__ = ("__dict__", "data")
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], phone_display: str | None = None) -> None:
         self.data = data
-        fields = dict(_ROW_DEFAULTS)
+        fields = dict(_ROW_DEFAULTS, phone_display=phone_display)
         fields.update(data)
         stamp = fields.get("last_message_at")
         fields["last_message_at"] = datetime.fromisoformat(stamp) if stamp else None
@@ -135,10 +137,8 @@ def peek(
             return None
         user = json.loads(row[0])
         rows: list[CachedConversation] = []
-        for (raw,) in db.execute(
-            "SELECT json FROM conversations ORDER BY last_message_at DESC, id DESC"
-        ):
-            conversation = CachedConversation(json.loads(raw))
+        for raw, shown in _listing(db):
+            conversation = CachedConversation(json.loads(raw), shown)
             if conversation.archived:
                 continue
             rows.append(conversation)
@@ -152,3 +152,11 @@ def peek(
     if not rows or user.get("username") != username:
         return None
     return CachedStart(last_url, username, user, rows)
+
+
+def _listing(db: sqlite3.Connection) -> sqlite3.Cursor:
+    order = " FROM conversations ORDER BY last_message_at DESC, id DESC"
+    try:
+        return db.execute("SELECT json, phone_display" + order)
+    except sqlite3.OperationalError:  # a cache from before the column (added when next opened)
+        return db.execute("SELECT json, NULL" + order)

@@ -27,12 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inbox_app.domain.phone import format_display
 from inbox_app.sync.errors import ApiError, Unreachable
 from inbox_app.ui import errors, strings, theme
 from inbox_app.ui.records.switch import ViewSwitch
 from inbox_app.ui.slots import async_slot
-from inbox_app.ui.thread_list import ThreadListModel, ThreadListView, display_name
+from inbox_app.ui.thread_list import ThreadListModel, ThreadListView, display_name, phone_text
 
 # What a start from the cache paints first (the sidebar with the cached list, the rail, the
 # status bar, the menus) needs only the imports above: no pydantic, asyncio or keyring
@@ -1264,7 +1263,7 @@ class MainWindow(QMainWindow):
         self.thread_title.setText(display_name(c))
         parts = []
         if c.contact_name:
-            parts.append(format_display(c.phone))
+            parts.append(phone_text(c))
         if c.matter:
             parts.append(c.matter)
         self.thread_subtitle.setText("  ·  ".join(parts))

@@ -20,7 +20,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from inbox_app.domain.phone import format_display
 from inbox_app.ui import strings, theme
 
 if TYPE_CHECKING:
@@ -31,9 +30,20 @@ if TYPE_CHECKING:
 _Index = QModelIndex | QPersistentModelIndex
 
 
+def phone_text(conversation: ConversationOut) -> str:
+    """The number in the format people read; a cached row of the first paint carries it
+    (sync/quick_start.py), so that paint does not wait for phonenumbers."""
+    shown = getattr(conversation, "phone_display", None)
+    if shown:
+        return shown
+    from inbox_app.domain.phone import format_display
+
+    return format_display(conversation.phone)
+
+
 def display_name(conversation: ConversationOut) -> str:
     """The contact's name, or the number in the format people read."""
-    return conversation.contact_name or format_display(conversation.phone)
+    return conversation.contact_name or phone_text(conversation)
 
 
 def short_time(when: datetime | None, now: datetime | None = None) -> str:
@@ -98,7 +108,7 @@ class ThreadListModel(QAbstractListModel):
         if role == self.FailedRole:
             return c.has_failed
         if role == Qt.ItemDataRole.ToolTipRole:
-            return format_display(c.phone)
+            return phone_text(c)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             unread = f", {c.unread_count} unread" if c.unread_count else ""
             failed = f", {strings.LIST_FAILED}" if c.has_failed else ""
@@ -323,7 +333,7 @@ class ThreadDelegate(QStyledItemDelegate):
         when = short_time(c.last_message_at)
         small_fm = QFontMetrics(small)
         time_width = small_fm.horizontalAdvance(when)
-        second = c.matter or (format_display(c.phone) if c.contact_name else "")
+        second = c.matter or (phone_text(c) if c.contact_name else "")
         if c.opted_out:
             second = (second + " · " if second else "") + "STOP"
         # Two lines (number, preview) sit centred where three would.

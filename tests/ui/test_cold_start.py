@@ -23,6 +23,7 @@ AFTER_THE_FIRST_PAINT = (
     "qasync",
     "keyring",
     "httpx",
+    "phonenumbers",  # the cache keeps each number as the list shows it
     "inbox_app.models.schemas",
     "inbox_app.sync.session",
     "inbox_app.sync.api",

@@ -80,6 +80,12 @@ def test_the_first_paint_reads_the_rows_the_cache_lists_with_every_field(
             assert getattr(row, name) == getattr(model, name), name
         assert ConversationOut.model_validate(row.data) == model
 
+    assert [r.phone_display for r in start.rows] == [
+        "(202) 555-0113",
+        "(202) 555-0112",
+        "(202) 555-0111",
+    ]
+
     assert quick_start.peek("http://127.0.0.1:9", tmp_path) is None  # another server
     assert quick_start.peek(server.base_url + "/", tmp_path) is not None
     (tmp_path / quick_start.LAST_SESSION).write_text(
@@ -100,9 +106,12 @@ def test_a_light_row_paints_exactly_as_its_model(qtbot, qloop):
         {"id": 2, "phone": "+12025550112", "last_message": "Thanks!", "muted": True,
          "last_message_at": "2026-11-20T09:00:00Z", "has_failed": True, "opted_out": True},
     ]  # fmt: skip
+    from inbox_app.domain.phone import format_display
+
     images = []
     for rows in (
-        [quick_start.CachedConversation(d) for d in data],
+        [quick_start.CachedConversation(d, format_display(d["phone"])) for d in data],
+        [quick_start.CachedConversation(d) for d in data],  # cached before the number was kept
         [ConversationOut.model_validate(d) for d in data],
     ):
         view = ThreadListView()
@@ -114,7 +123,7 @@ def test_a_light_row_paints_exactly_as_its_model(qtbot, qloop):
         view.show()
         qtbot.waitExposed(view)
         images.append(view.viewport().grab().toImage())
-    assert images[0] == images[1]
+    assert images[0] == images[1] == images[2]
 
 
 def test_a_start_from_the_cache_brings_the_painted_window_to_life(
@@ -197,3 +206,25 @@ def test_another_users_session_gets_its_own_window(server, admin, staff, tmp_pat
     window.quit()
     assert run(lifecycle.wait()) == 0
     QApplication.instance().setQuitOnLastWindowClosed(True)
+
+
+def test_a_cache_from_before_the_kept_numbers_still_paints_first_and_gains_the_column(
+    server, admin, tmp_path, run
+):
+    import sqlite3
+
+    from inbox_app.sync.cache import LocalStore, cache_path
+
+    compose(admin, "+12025550111")
+    _signed_in_once(server, tmp_path, run)
+    path = cache_path(server.base_url, "alice", tmp_path)
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE conversations DROP COLUMN phone_display")
+    db.commit()
+    db.close()
+    start = quick_start.peek(None, tmp_path)
+    assert start is not None and [r.phone_display for r in start.rows] == [None]
+    LocalStore(path).close()  # the next session's store adds the column back
+    db = sqlite3.connect(path)
+    assert "phone_display" in {row[1] for row in db.execute("PRAGMA table_info(conversations)")}
+    db.close()
