@@ -228,3 +228,24 @@ def test_a_cache_from_before_the_kept_numbers_still_paints_first_and_gains_the_c
     db = sqlite3.connect(path)
     assert "phone_display" in {row[1] for row in db.execute("PRAGMA table_info(conversations)")}
     db.close()
+
+
+def test_the_session_coming_to_the_painted_window_changes_nothing_on_screen(
+    server, admin, tmp_path, run, qtbot, qapp
+):
+    from inbox_app.ui.application import paint_cached_start
+
+    for number in ("+12025550111", "+12025550112"):
+        compose(admin, number)
+    _signed_in_once(server, tmp_path, run)
+    first = paint_cached_start(None, tmp_path)
+    qtbot.addWidget(first)
+    before = first.grab().toImage()
+    sync = SyncClient(None, cache_dir=tmp_path)
+    assert sync.resume_cached() is not None
+    first.attach(sync)  # the thread pane, hits, notifier and pages: built, not shown
+    for _ in range(5):
+        qapp.processEvents()
+    assert first.grab().toImage() == before
+    first.close()
+    run(sync.close())
