@@ -726,16 +726,20 @@ class EventIn(Schema):
     location: str | None = Field(default=None, max_length=300)
     status: str = "scheduled"
     flow_id: DbId | None = None
+    # The court date's own attorney (an active user of the firm); without one, its matter's.
+    attorney_id: DbId | None = None
 
 
 class EventPatch(Patch):
-    """Fields left out stay as they are; `matter_id`, `location`, `flow_id` may be cleared."""
+    """Fields left out stay as they are; `matter_id`, `location`, `flow_id`, `attorney_id` may
+    be cleared."""
 
     matter_id: DbId | None = None
     starts_at: EventTime = None
     location: str | None = Field(default=None, max_length=300)
     status: str | None = None
     flow_id: DbId | None = None
+    attorney_id: DbId | None = None
 
 
 class EventOut(Schema):
@@ -746,6 +750,8 @@ class EventOut(Schema):
     location: str | None
     status: str
     flow_id: int | None
+    # The court date's own attorney (null: none of its own; the agenda then shows its matter's).
+    attorney_id: int | None = None
 
 
 class AgendaEventOut(EventOut):
@@ -755,9 +761,11 @@ class AgendaEventOut(EventOut):
     client_language: str
     matter_name: str | None = None
     case_number: str | None = None
-    # The matter's attorney (none without a matter or an attorney on it).
+    # The attorney who applies: the court date's own, else its matter's (`attorney_source`
+    # says which: "event", "matter", or null when neither has one).
     attorney_id: int | None = None
     attorney_name: str | None = None
+    attorney_source: Literal["event", "matter"] | None = None
     flow_name: str | None = None
     # Its reminders that have not gone yet (scheduled, queued or held).
     pending_reminders: int = 0

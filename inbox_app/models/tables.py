@@ -529,6 +529,9 @@ class Event(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     matter_id: Mapped[int | None] = mapped_column(ForeignKey("matters.id", ondelete="SET NULL"))
     flow_id: Mapped[int | None] = mapped_column(ForeignKey("flows.id", ondelete="SET NULL"))
+    # The court date's own attorney, a user of the firm: it wins over the matter's (the agenda
+    # shows and filters by whichever applies). No foreign key, as for matters.attorney_id.
+    attorney_id: Mapped[int | None] = mapped_column(BigId, index=True)
     starts_at: Mapped[datetime]
     location: Mapped[str | None] = mapped_column(String(300))
     # scheduled | canceled | ...

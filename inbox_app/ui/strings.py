@@ -1147,6 +1147,10 @@ EVENT_FLOW = tr("Reminders")
 EVENT_STATUS = tr("Status")
 EVENT_NO_FLOW = tr("No reminders")
 EVENT_NO_MATTER = tr("(none)")
+EVENT_ATTORNEY = tr("Attorney")
+EVENT_NO_ATTORNEY = tr("No attorney")
+# The court date has no attorney of its own: its matter's applies.
+EVENT_MATTERS_ATTORNEY = tr("The matter's: {name}")
 EVENT_STATUSES = {
     "scheduled": tr("Scheduled"),
     "confirmed": tr("Confirmed"),

@@ -1,8 +1,9 @@
 """Clients and court dates in the real app, by mouse and keyboard: add a client with a number and
 a hearing 10 days out on a 7/3/0-day flow and see its three reminders; move the hearing and see
 them change; switch the client to Spanish and see Spanish; the thread shows them scheduled; the
-agenda lists the hearing, and moves, adds and cancels court dates itself. One walk: each app
-start costs seconds."""
+agenda lists the hearing, and moves, adds and cancels court dates itself; the hearing it adds has
+no matter and gets an attorney of its own, whom the agenda's attorney filter finds it by. One
+walk: each app start costs seconds."""
 
 from __future__ import annotations
 
@@ -149,20 +150,54 @@ def test_a_client_with_a_hearing_gets_reminders_that_follow_moves_and_language(a
     app.widget("eventDialog")
     app.fill("eventWhen", _when(5))
     app.fill("eventLocation", "Courtroom 2A")
+    # Maria has no matter: the hearing gets an attorney of its own (Tab: matter, then attorney).
+    app.key("Tab")
+    app.widget("eventMatter", where=lambda w: w["focus"] and w["text"] == "(none)")
+    app.key("Tab")
+    app.widget("eventAttorney", where=lambda w: w["focus"] and w["text"] == "No attorney")
+    app.type("bob")
+    app.widget("eventAttorney", where=lambda w: w["text"] == "bob")
+    app.screenshot("records-event-attorney")
     _save(app, "eventDialog")
     added = int(app.wait_for(rf"agenda reminders loaded (?!{event_id} )(\d+) ").group(1))
     wait_until(lambda: len(app.rows("upcomingTree")) == 2, what="two hearings on the agenda")
     app.screenshot("records-upcoming-added")
     events = alice.get(f"/api/v1/events?client_id={client_id}").json()
     assert sorted(e["location"] for e in events) == ["Courtroom 2A", "Courtroom 4B"]
+    bob = next(c["id"] for c in alice.get("/api/v1/colleagues").json() if c["username"] == "bob")
+    hearing = alice.get(f"/api/v1/events/{added}").json()
+    assert (hearing["matter_id"], hearing["attorney_id"]) == (None, bob)
 
     # The new court date is the selected one (also after the live reloads its saving set off).
     day = datetime.now() + timedelta(days=5)
+
+    def added_is_selected():
+        return any(
+            r["current"] and f"{day:%b} {day.day}," in r["text"] for r in app.rows("upcomingTree")
+        )
+
+    wait_until(added_is_selected, what="the added hearing selected")
+
+    # The agenda's attorney filter: Bob has that hearing only; all attorneys again, both.
+    app.click("upcomingAttorney")
+    app.type("bob")
+    app.key("Return")
+    app.widget("upcomingAttorney", where=lambda w: w["text"] == "bob")
     wait_until(
-        lambda: any(r["current"] and f"{day:%b} {day.day}," in r["text"]
-                    for r in app.rows("upcomingTree")),
-        what="the added hearing selected",
-    )  # fmt: skip
+        lambda: [f"{day:%b} {day.day}," in r["text"] for r in app.rows("upcomingTree")] == [True],
+        what="only Bob's hearing on the agenda",
+    )
+    agenda = alice.get("/api/v1/events/upcoming", params={"attorney_id": bob}).json()
+    assert [(e["id"], e["attorney_name"], e["attorney_source"]) for e in agenda] == [
+        (added, "bob", "event")
+    ]
+    app.screenshot("records-upcoming-by-attorney")
+    app.click("upcomingAttorney")
+    app.type("All")
+    app.key("Return")
+    app.widget("upcomingAttorney", where=lambda w: w["text"] == "All attorneys")
+    wait_until(lambda: len(app.rows("upcomingTree")) == 2, what="both hearings again")
+    wait_until(added_is_selected, what="the added hearing still selected")
     app.widget("agendaCancelEvent", where=lambda w: w["enabled"])
     app.click("agendaCancelEvent")
     app.widget("cancelEventConfirm")

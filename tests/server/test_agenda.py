@@ -104,6 +104,67 @@ def test_upcoming_lists_the_next_days_with_names_and_filters(server, admin):
     assert other.get(f"/api/v1/events/{data['soon']['id']}/reminders").status_code == 404
 
 
+def test_a_court_date_has_its_own_attorney_which_wins_over_its_matters(server, admin):
+    data = _setup(admin)
+    make_user(server, "paula")
+    make_user(server, "dana")
+    colleagues = {c["username"]: c["id"] for c in admin.get("/api/v1/colleagues").json()}
+    paula, dana = colleagues["paula"], colleagues["dana"]
+    admin.patch(f"/api/v1/matters/{data['matter']['id']}", json={"attorney_id": paula})
+
+    def agenda(**params):
+        rows = admin.get("/api/v1/events/upcoming", params={"days": 40, **params}).json()
+        return [(r["id"], r["attorney_id"], r["attorney_name"], r["attorney_source"]) for r in rows]
+
+    soon, later = data["soon"]["id"], data["later"]["id"]
+    # Without one of its own, a court date has its matter's attorney; with no matter, none.
+    assert data["later"]["attorney_id"] is None
+    assert agenda() == [(soon, paula, "paula", "matter"), (later, None, None, None)]
+    assert agenda(attorney_id=dana) == []
+
+    # A hearing without a matter gets an attorney: the agenda shows and filters by it.
+    moved = admin.patch(f"/api/v1/events/{later}", json={"attorney_id": dana})
+    assert moved.status_code == 200 and moved.json()["attorney_id"] == dana
+    assert admin.get(f"/api/v1/events/{later}").json()["attorney_id"] == dana
+    assert agenda(attorney_id=dana) == [(later, dana, "dana", "event")]
+    # Its own attorney wins over its matter's, in the rows and in the filter.
+    admin.patch(f"/api/v1/events/{soon}", json={"attorney_id": dana})
+    both = [(soon, dana, "dana", "event"), (later, dana, "dana", "event")]
+    assert agenda(attorney_id=dana) == both
+    assert agenda(attorney_id=paula) == []
+    # Cleared, the matter's applies again; other fields left alone.
+    cleared = admin.patch(f"/api/v1/events/{soon}", json={"attorney_id": None}).json()
+    assert cleared["attorney_id"] is None and cleared["location"] == "Courtroom 4B"
+    assert agenda(attorney_id=paula) == [(soon, paula, "paula", "matter")]
+
+    # Created with one: the same.
+    new = admin.post(
+        "/api/v1/events",
+        json={"client_id": data["maria"]["id"], "starts_at": _at(5), "attorney_id": paula},
+    )
+    assert new.status_code == 201 and new.json()["attorney_id"] == paula
+    assert [row[0] for row in agenda(attorney_id=paula)] == [new.json()["id"], soon]
+
+    # Only an active user of the firm can be one; a refusal changes nothing.
+    make_user(server, "olga", firm="Other & Co")
+    olga = login(server, "olga").user["id"]
+    gone = admin.post("/api/v1/users", json={"username": "gone", "password": "long enough 1"})
+    gone = gone.json()
+    admin.post(f"/api/v1/users/{gone['id']}/disable").raise_for_status()
+    for bad in (olga, gone["id"], 999_999):
+        refused = admin.patch(f"/api/v1/events/{later}", json={"attorney_id": bad})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["field"] == "attorney_id"
+        assert "no active user of your firm" in refused.json()["detail"]
+        created = admin.post(
+            "/api/v1/events",
+            json={"client_id": data["maria"]["id"], "starts_at": _at(6), "attorney_id": bad},
+        )
+        assert created.status_code == 422, created.text
+    assert admin.get(f"/api/v1/events/{later}").json()["attorney_id"] == dana
+    assert len(admin.get("/api/v1/events", params={"client_id": data["maria"]["id"]}).json()) == 3
+
+
 def test_reminders_say_number_language_zone_and_credits(admin):
     data = _setup(admin)
     url = f"/api/v1/events/{data['soon']['id']}/reminders"

@@ -385,3 +385,82 @@ def test_the_agenda_filters_by_attorney_and_adds_moves_and_cancels_court_dates(
         timeout=5000,
     )
     assert not page.cancel_event_button.isEnabled()
+
+
+def test_a_court_date_without_a_matter_gets_an_attorney_and_the_agenda_filters_by_it(
+    server, admin, window, qtbot
+):
+    from tests.conftest import make_user
+
+    data = seed(admin)
+    make_user(server, "paula")
+    paula = next(
+        c["id"] for c in admin.get("/api/v1/colleagues").json() if c["username"] == "paula"
+    )
+    admin.patch(f"/api/v1/matters/{data['matter']['id']}", json={"attorney_id": admin.user["id"]})
+    views = window.views
+    views.show_view("upcoming")
+    page = views.upcoming_page
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1 and page.attorney_box.count() == 3,
+                    timeout=5000)  # fmt: skip
+    # The Attorney column: the matter's attorney, for a court date with none of its own.
+    assert page.model.index(0, 3).data() == "alice"
+    qtbot.waitUntil(lambda: page.client_box.findData(data["maria"]["id"]) > 0, timeout=5000)
+    page.client_box.setCurrentIndex(page.client_box.findData(data["maria"]["id"]))
+    qtbot.waitUntil(lambda: page.matter_box.count() == 2)
+
+    # Add a hearing without a matter, for Paula.
+    page.add_event_button.click()
+    qtbot.waitUntil(lambda: page.dialog is not None and page.dialog.isVisible(), timeout=5000)
+    dialog = page.dialog
+    box = dialog.attorney_box
+    assert [box.itemText(i) for i in range(box.count())] == ["No attorney", "alice", "paula"]
+    # With a matter picked, the first choice says whose applies: the matter's.
+    dialog.matter_box.setCurrentIndex(dialog.matter_box.findData(data["matter"]["id"]))
+    assert box.itemText(0) == "The matter's: alice"
+    dialog.matter_box.setCurrentIndex(0)  # (none)
+    assert box.itemText(0) == "No attorney"
+    starts = (datetime.now(UTC) + timedelta(days=4)).replace(
+        hour=15, minute=0, second=0, microsecond=0
+    )
+    dialog.set_starts_at(starts)
+    box.setCurrentIndex(box.findData(paula))
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=5000)
+    new = page.model.events()[0]  # soonest first
+    assert (new.matter_id, new.attorney_id, new.attorney_source) == (None, paula, "event")
+    assert admin.get(f"/api/v1/events/{new.id}").json()["attorney_id"] == paula
+    assert page.model.index(0, 3).data() == "paula"
+
+    # The agenda's attorney filter shows it (its own attorney), and not the matter's hearing.
+    page.attorney_box.setCurrentIndex(page.attorney_box.findData(paula))
+    qtbot.waitUntil(lambda: [e.id for e in page.model.events()] == [new.id], timeout=5000)
+    page.attorney_box.setCurrentIndex(page.attorney_box.findData(admin.user["id"]))
+    qtbot.waitUntil(lambda: [e.id for e in page.model.events()] == [data["event"]["id"]],
+                    timeout=5000)  # fmt: skip
+
+    # Editing the matter's hearing: its attorney starts at "the matter's"; giving it Paula
+    # makes it hers, whatever the matter says.
+    page.view.setCurrentIndex(page.model.index(0, 0))
+    page.move_event_button.click()
+    qtbot.waitUntil(lambda: page.dialog is not dialog and page.dialog.isVisible(), timeout=5000)
+    edit = page.dialog
+    assert edit.attorney_box.currentIndex() == 0
+    assert edit.attorney_box.currentText() == "The matter's: alice"
+    edit.attorney_box.setCurrentIndex(edit.attorney_box.findData(paula))
+    edit.save_button.click()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 0, timeout=5000)  # no longer alice's
+    got = admin.get(f"/api/v1/events/{data['event']['id']}").json()
+    assert got["attorney_id"] == paula and got["location"] == "Courtroom 4B"  # only that changed
+    page.attorney_box.setCurrentIndex(page.attorney_box.findData(paula))
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=5000)
+
+    # And back to the matter's: the first choice clears its own.
+    page.view.setCurrentIndex(page.model.index(page.model.event_row(data["event"]["id"]), 0))
+    page.move_event_button.click()
+    qtbot.waitUntil(lambda: page.dialog is not edit and page.dialog.isVisible(), timeout=5000)
+    assert page.dialog.attorney_box.currentData() == paula
+    page.dialog.attorney_box.setCurrentIndex(0)
+    page.dialog.save_button.click()
+    qtbot.waitUntil(lambda: [e.id for e in page.model.events()] == [new.id], timeout=5000)
+    assert admin.get(f"/api/v1/events/{data['event']['id']}").json()["attorney_id"] is None

@@ -38,7 +38,7 @@ def upcoming(
 ) -> list[AgendaEventOut]:
     """Events from `start` (default: the start of today on the firm's clock) for `days` days,
     soonest first, canceled ones included (their status says so); `attorney_id` keeps the events
-    of that attorney's matters."""
+    that attorney has: their own, else their matter's."""
     if not 1 <= days <= MAX_DAYS:
         raise Invalid(f"days: give 1 to {MAX_DAYS} days.")
     if start is not None and (start.tzinfo is None or start.utcoffset() is None):
@@ -61,14 +61,14 @@ def upcoming(
             .correlate(t.Event)
             .scalar_subquery()
         )
+        # The court date's own attorney wins; without one, its matter's.
+        attorney_of = func.coalesce(t.Event.attorney_id, t.Matter.attorney_id)
         query = (
             select(t.Event, t.Client, t.Matter, t.Flow.name, pending, t.User)
             .join(t.Client, t.Client.id == t.Event.client_id)
             .outerjoin(t.Matter, t.Matter.id == t.Event.matter_id)
             .outerjoin(t.Flow, t.Flow.id == t.Event.flow_id)
-            .outerjoin(
-                t.User, (t.User.id == t.Matter.attorney_id) & (t.User.firm_id == t.Event.firm_id)
-            )
+            .outerjoin(t.User, (t.User.id == attorney_of) & (t.User.firm_id == t.Event.firm_id))
             .where(
                 t.Event.firm_id == user.firm_id,
                 t.Event.starts_at >= start,
@@ -80,11 +80,15 @@ def upcoming(
         if matter_id is not None:
             query = query.where(t.Event.matter_id == matter_id)
         if attorney_id is not None:
-            query = query.where(t.Matter.attorney_id == attorney_id)
+            query = query.where(attorney_of == attorney_id)
         query = query.order_by(t.Event.starts_at, t.Event.id).limit(limit)
         out = []
         for event, client, matter, flow_name, count, attorney in session.execute(query):
             row = reminders.event_out(event).model_dump()
+            row.pop("attorney_id")  # the agenda's is the one that applies (below)
+            source = None
+            if attorney is not None:
+                source = "event" if event.attorney_id is not None else "matter"
             out.append(
                 AgendaEventOut(
                     **row,
@@ -94,6 +98,7 @@ def upcoming(
                     case_number=matter.case_number if matter else None,
                     attorney_id=attorney.id if attorney else None,
                     attorney_name=_name(attorney),
+                    attorney_source=source,
                     flow_name=flow_name,
                     pending_reminders=count or 0,
                     time_zone=zone_name,

@@ -18,17 +18,6 @@ def matter_in(session: Session, firm_id: int, matter_id: int) -> t.Matter:
     return matter
 
 
-def _check_attorney(session: Session, firm_id: int, attorney_id: int | None) -> None:
-    if attorney_id is None:
-        return
-    attorney = session.get(t.User, attorney_id)
-    if attorney is None or attorney.firm_id != firm_id or not attorney.is_active:
-        raise Invalid(
-            "attorney_id: there is no active user of your firm with that id.",
-            field="attorney_id",
-        )
-
-
 def _case_number(value: str | None) -> str | None:
     return (value or "").strip() or None
 
@@ -41,7 +30,7 @@ def create_matter(session: Session, user: t.User, body: MatterIn) -> MatterOut:
         client = session.get(t.Client, body.client_id)
         if client is None or client.firm_id != user.firm_id:
             raise NotFound(f"There is no client {body.client_id}.")
-        _check_attorney(session, user.firm_id, body.attorney_id)
+        reminders.check_attorney(session, user.firm_id, body.attorney_id)
         matter = t.Matter(
             firm_id=user.firm_id,
             client_id=client.id,
@@ -97,7 +86,7 @@ def update_matter(session: Session, user: t.User, matter_id: int, patch: MatterP
     with session.begin():
         matter = matter_in(session, user.firm_id, matter_id)
         if "attorney_id" in fields:
-            _check_attorney(session, user.firm_id, fields["attorney_id"])
+            reminders.check_attorney(session, user.firm_id, fields["attorney_id"])
         for name, value in fields.items():
             setattr(matter, name, value)
         session.flush()

@@ -87,6 +87,18 @@ def _event_in(session: Session, firm_id: int, event_id: int) -> t.Event:
     return event
 
 
+def check_attorney(session: Session, firm_id: int, attorney_id: int | None) -> None:
+    """A matter's or court date's attorney is an active user of the firm (422 otherwise)."""
+    if attorney_id is None:
+        return
+    attorney = session.get(t.User, attorney_id)
+    if attorney is None or attorney.firm_id != firm_id or not attorney.is_active:
+        raise Invalid(
+            "attorney_id: there is no active user of your firm with that id.",
+            field="attorney_id",
+        )
+
+
 def _check_event_fields(
     session: Session,
     firm_id: int,
@@ -94,9 +106,11 @@ def _check_event_fields(
     fields: dict,
     seen: dict[tuple[str, int], int | None] | None = None,
 ) -> None:
-    """Refuse a naive time, an unknown status, and a matter or flow that is not the firm's.
+    """Refuse a naive time, an unknown status, and a matter, flow or attorney that is not the
+    firm's.
 
-    `seen` remembers matters (their client) and flows already looked up, for a batch of events.
+    `seen` remembers matters (their client), flows and attorneys already looked up, for a batch
+    of events.
     """
     starts_at = fields.get("starts_at")
     if starts_at is not None and (starts_at.tzinfo is None or starts_at.utcoffset() is None):
@@ -120,6 +134,10 @@ def _check_event_fields(
         if flow is None or flow.firm_id != firm_id:
             raise NotFound(f"There is no flow {flow_id}.")
         seen[("flow", flow_id)] = None
+    attorney_id = fields.get("attorney_id")
+    if attorney_id is not None and ("attorney", attorney_id) not in seen:
+        check_attorney(session, firm_id, attorney_id)
+        seen[("attorney", attorney_id)] = None
 
 
 def create_event(session: Session, user: t.User, body: EventIn) -> EventOut:
@@ -241,6 +259,7 @@ _EVENT_COLUMNS = (
     t.Event.location,
     t.Event.status,
     t.Event.flow_id,
+    t.Event.attorney_id,
 )
 
 

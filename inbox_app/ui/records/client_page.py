@@ -20,7 +20,14 @@ from PySide6.QtWidgets import (
 )
 
 from inbox_app.domain.phone import format_display
-from inbox_app.models.schemas import AgendaEventOut, ClientOut, ContactOut, EventOut, MatterOut
+from inbox_app.models.schemas import (
+    AgendaEventOut,
+    ClientOut,
+    ColleagueOut,
+    ContactOut,
+    EventOut,
+    MatterOut,
+)
 from inbox_app.sync.errors import ApiError
 from inbox_app.sync.records import ClientFile, Records, client_name
 from inbox_app.ui import strings as S
@@ -526,10 +533,13 @@ class ClientPage(QWidget):
         if await ask(dialog) and dialog.saved is not None:
             await self.load()
 
-    def event_dialog(self, event: AgendaEventOut | None) -> EventDialog:
+    def event_dialog(
+        self, event: AgendaEventOut | None, colleagues: list[ColleagueOut] = ()
+    ) -> EventDialog:
         assert self.file is not None
+        file = self.file
         dialog = EventDialog(
-            self.records, self.file.client.id, self.file.matters, self.file.flows, event, self
+            self.records, file.client.id, file.matters, file.flows, event, self, colleagues
         )
         self.dialog = dialog
         return dialog
@@ -537,7 +547,10 @@ class ClientPage(QWidget):
     async def add_event(self) -> None:
         if self.file is None:
             return
-        dialog = self.event_dialog(None)
+        colleagues = await self.records.sync.colleagues()
+        if self.file is None:
+            return
+        dialog = self.event_dialog(None, colleagues)
         if await ask(dialog) and isinstance(dialog.saved, EventOut):
             await self._after_event(dialog.saved.id)
 
@@ -545,7 +558,10 @@ class ClientPage(QWidget):
         event = self.events_view.selected_event()
         if event is None or self.file is None:
             return
-        dialog = self.event_dialog(event)
+        colleagues = await self.records.sync.colleagues()
+        if self.file is None:
+            return
+        dialog = self.event_dialog(event, colleagues)
         if await ask(dialog) and dialog.saved is not None:
             await self._after_event(event.id)
 

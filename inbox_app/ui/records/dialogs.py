@@ -24,7 +24,14 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from inbox_app.domain.phone import InvalidPhoneNumber, format_display, is_mobile_capable, normalize
-from inbox_app.models.schemas import AgendaEventOut, ClientOut, ColleagueOut, FlowOut, MatterOut
+from inbox_app.models.schemas import (
+    AgendaEventOut,
+    ClientOut,
+    ColleagueOut,
+    EventOut,
+    FlowOut,
+    MatterOut,
+)
 from inbox_app.sync.errors import ApiError
 from inbox_app.sync.records import Records
 from inbox_app.ui import strings as S
@@ -280,8 +287,12 @@ class MatterDialog(RecordDialog):
 
 
 class EventDialog(RecordDialog):
-    """Add a court date, or move one: date and time (this computer's clock), location, matter,
-    status and the flow its reminders come from."""
+    """Add a court date, or move one: date and time (the court's clock), location, matter, its
+    attorney, status and the flow its reminders come from.
+
+    The attorney is the court date's own (one of the firm's users); left at the first choice it
+    has none, and its matter's applies (the choice says whose), so a hearing without a matter
+    can still have one."""
 
     def __init__(
         self,
@@ -291,6 +302,7 @@ class EventDialog(RecordDialog):
         flows: list[FlowOut],
         event: AgendaEventOut | None = None,
         parent=None,
+        colleagues: list[ColleagueOut] = (),
     ) -> None:
         super().__init__(records, (S.MOVE_EVENT if event else S.ADD_EVENT).rstrip("…"), parent)
         self.setObjectName("eventDialog")
@@ -325,6 +337,14 @@ class EventDialog(RecordDialog):
         for matter in matters:
             label = f"{matter.name} ({matter.case_number})" if matter.case_number else matter.name
             self.matter_box.addItem(label, matter.id)
+        self.matters = {matter.id: matter for matter in matters}
+        self.colleague_names = {c.id: colleague_name(c) for c in colleagues}
+        self.attorney_box = self.add_field("attorney_id", S.EVENT_ATTORNEY, QComboBox(self))
+        self.attorney_box.setObjectName("eventAttorney")
+        self.attorney_box.addItem(S.EVENT_NO_ATTORNEY, None)
+        for colleague in colleagues:
+            self.attorney_box.addItem(colleague_name(colleague), colleague.id)
+        self.matter_box.currentIndexChanged.connect(self._matter_picked)
         self.flow_box = self.add_field("flow_id", S.EVENT_FLOW, QComboBox(self))
         self.flow_box.setObjectName("eventFlow")
         self.flow_box.addItem(S.EVENT_NO_FLOW, None)
@@ -339,8 +359,31 @@ class EventDialog(RecordDialog):
             self.matter_box.setCurrentIndex(max(0, self.matter_box.findData(event.matter_id)))
             self.flow_box.setCurrentIndex(max(0, self.flow_box.findData(event.flow_id)))
             self.status_box.setCurrentIndex(max(0, self.status_box.findData(event.status)))
+            own = self.own_attorney(event)
+            if own is not None and self.attorney_box.findData(own) < 0:
+                self.attorney_box.addItem(S.MATTER_FORMER_ATTORNEY, own)
+            self.attorney_box.setCurrentIndex(max(0, self.attorney_box.findData(own)))
         elif len(flows) == 1:
             self.flow_box.setCurrentIndex(1)
+        self._matter_picked()
+
+    @staticmethod
+    def own_attorney(event: AgendaEventOut | EventOut) -> int | None:
+        """The court date's own attorney (an agenda row's `attorney_id` may be its matter's)."""
+        if isinstance(event, AgendaEventOut) and event.attorney_source != "event":
+            return None
+        return event.attorney_id
+
+    def _matter_picked(self, _index: int = 0) -> None:
+        """The first attorney choice says whose applies without one: the matter's, or none."""
+        matter = self.matters.get(self.matter_box.currentData())
+        attorney = matter.attorney_id if matter is not None else None
+        if attorney is None:
+            label = S.EVENT_NO_ATTORNEY
+        else:
+            name = self.colleague_names.get(attorney, S.MATTER_FORMER_ATTORNEY)
+            label = S.EVENT_MATTERS_ATTORNEY.format(name=name)
+        self.attorney_box.setItemText(0, label)
 
     def starts_at(self) -> datetime | None:
         return parse_when(self.when_edit.text(), self.zone)
@@ -370,10 +413,13 @@ class EventDialog(RecordDialog):
             "matter_id": self.matter_box.currentData(),
             "flow_id": self.flow_box.currentData(),
             "status": self.status_box.currentData(),
+            "attorney_id": self.attorney_box.currentData(),
         }
         if self.event is None:
             return await self.records.create_event(client_id=self.client_id, **fields)
-        changes = {k: v for k, v in fields.items() if getattr(self.event, k) != v}
+        before = {k: getattr(self.event, k) for k in fields}
+        before["attorney_id"] = self.own_attorney(self.event)
+        changes = {k: v for k, v in fields.items() if before[k] != v}
         if "starts_at" in changes and abs(changes["starts_at"] - self.event.starts_at) < timedelta(
             minutes=1
         ):

@@ -1,4 +1,5 @@
-"""Court dates as a tree: each event a row (date, time, client, matter, location, status, flow);
+"""Court dates as a tree: each event a row (date, time, client, matter, attorney, location, status,
+flow);
 expanding it shows its reminders as the client will get them, painted as cards."""
 
 from __future__ import annotations
@@ -68,10 +69,12 @@ class EventTreeModel(QAbstractItemModel):
         "EVENT_WHEN",
         "EVENT_CLIENT",
         "EVENT_MATTER",
+        "EVENT_ATTORNEY",
         "EVENT_LOCATION",
         "EVENT_STATUS",
         "EVENT_FLOW",
     )
+    STATUS_COLUMN = HEADERS.index("EVENT_STATUS")
 
     def __init__(self, parent=None, *, with_client: bool = True) -> None:
         super().__init__(parent)
@@ -142,15 +145,18 @@ class EventTreeModel(QAbstractItemModel):
                     return f"{event.matter_name} ({event.case_number})"
                 return event.matter_name or event.case_number or ""
             if column == 3:
-                return event.location or ""
+                # The attorney who applies: the court date's own, else its matter's.
+                return event.attorney_name or ""
             if column == 4:
+                return event.location or ""
+            if column == self.STATUS_COLUMN:
                 return S.event_status(event.status)
             return event.flow_name or S.EVENT_NO_FLOW
         if role == Qt.ItemDataRole.ForegroundRole:
             t = theme.current()
             if event.status == "canceled":
                 return t.color("hint")
-            if index.column() == 4 and event.status in ("scheduled", "confirmed"):
+            if index.column() == self.STATUS_COLUMN and event.status in ("scheduled", "confirmed"):
                 return t.color("success") if event.status == "confirmed" else t.color("text")
         if role == Qt.ItemDataRole.FontRole and index.column() == 0:
             font = QFont()
@@ -394,7 +400,10 @@ class EventTreeView(QTreeView):
         for signal in (model.dataChanged, model.rowsInserted, model.rowsRemoved, model.modelReset):
             signal.connect(lambda *_: self._fit_timer.start())
         self.setColumnHidden(1, not self.with_client)
-        widths = (250, 150, 230, 150, 100)
+        # A client's page is narrower (and has no client column): its matters are few and short.
+        widths = (
+            (250, 140, 190, 110, 130, 100) if self.with_client else (250, 0, 150, 100, 130, 100)
+        )
         for column, width in enumerate(widths):
             self.setColumnWidth(column, width)
         self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)

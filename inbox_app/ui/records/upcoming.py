@@ -264,7 +264,10 @@ class UpcomingPage(QWidget):
 
     async def _event_dialog(self, client_id: int, event: AgendaEventOut | None) -> EventDialog:
         file = await self.records.client_file(client_id)
-        dialog = EventDialog(self.records, client_id, file.matters, file.flows, event, self)
+        colleagues = await self.records.sync.colleagues()
+        dialog = EventDialog(
+            self.records, client_id, file.matters, file.flows, event, self, colleagues
+        )
         self.dialog = dialog
         return dialog
 
