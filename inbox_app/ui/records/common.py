@@ -30,8 +30,14 @@ class Tasks:
         for task in list(self._tasks):
             task.cancel()
 
-    def spawn(self, coro) -> asyncio.Task:
-        task = asyncio.ensure_future(coro)
+    def spawn(self, coro) -> asyncio.Task | None:
+        try:
+            task = asyncio.ensure_future(coro)
+        except RuntimeError:
+            # No event loop any more: the app is shutting down (a reload timer fired after the
+            # loop closed). Nothing to run it on, and nothing left to show it.
+            coro.close()
+            return None
         self._tasks.add(task)
         task.add_done_callback(self._done)
         return task
