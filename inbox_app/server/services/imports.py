@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, bindparam, func, select, update
@@ -103,6 +104,13 @@ def _mobile_capable(number: str) -> bool:
     return known
 
 
+@lru_cache(maxsize=4096)
+def _when(date_text: str, time_text: str, zone: ZoneInfo) -> datetime:
+    """importing.parse_when, remembered: a calendar of 5,000 hearings holds a few hundred
+    distinct dates and times (a bad cell raises each time: errors are not remembered)."""
+    return importing.parse_when(date_text, time_text, zone)
+
+
 def _chunks(values: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
@@ -144,9 +152,7 @@ def _read_row(
     row.has_event = bool(cells.get("event_date") or row.event_ext)
     if row.has_event:
         try:
-            row.starts_at = importing.parse_when(
-                cells.get("event_date", ""), cells.get("event_time", ""), zone
-            )
+            row.starts_at = _when(cells.get("event_date", ""), cells.get("event_time", ""), zone)
         except importing.CellError as error:
             # A bad time cell is the time's fault; everything else is the date's.
             bad_time = cells.get("event_time") and "time" in str(error).split(";")[0]
