@@ -222,6 +222,8 @@ class MainWindow(QMainWindow):
         self._quitting = False
 
         self.notifier = None
+        # The cache this window painted before the session (ui/application.py), if it did.
+        self.cached_start: CachedStart | None = None
         self._dirty_timer = QTimer(self)
         self._dirty_timer.setObjectName("conversationRefreshTimer")
         self._dirty_timer.setSingleShot(True)

@@ -249,3 +249,24 @@ def test_the_session_coming_to_the_painted_window_changes_nothing_on_screen(
     assert first.grab().toImage() == before
     first.close()
     run(sync.close())
+
+
+def test_a_refused_token_signs_the_painted_window_out(server, admin, tmp_path, run, qtbot):
+    from inbox_app.ui import app as app_module
+    from inbox_app.ui.application import paint_cached_start
+
+    compose(admin, "+12025550111")
+    _signed_in_once(server, tmp_path, run)
+    credentials.save_token(server.base_url, "alice", "forged-token")  # revoked meanwhile
+
+    first = paint_cached_start(None, tmp_path)
+    qtbot.addWidget(first)
+    sync = SyncClient(None, cache_dir=tmp_path, retry_interval=0.2)
+    lifecycle = app_module.Lifecycle(sync, interactive=False)
+    window = run(lifecycle.start(first))
+    assert window is first
+    qtbot.waitUntil(lambda: window._closed, timeout=10_000)  # signed out; no one to ask
+    assert not window.isVisible()
+    assert credentials.load() is None and quick_start.recall(tmp_path) is None
+    assert run(lifecycle.wait()) == 0
+    QApplication.instance().setQuitOnLastWindowClosed(True)
