@@ -28,6 +28,9 @@ CREATE TABLE IF NOT EXISTS conversations (
     json TEXT NOT NULL,
     phone_display TEXT
 );
+-- The inbox's order: the first page is read without sorting the whole cache (the first paint).
+CREATE INDEX IF NOT EXISTS ix_conversations_recent
+    ON conversations (last_message_at DESC, id DESC);
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY,
     conversation_id INTEGER NOT NULL,

@@ -154,9 +154,12 @@ def peek(
     return CachedStart(last_url, username, user, rows)
 
 
+# Newest first, in the order of the cache's index (sync/cache.py), as LocalStore lists them.
+LISTING = "SELECT json, phone_display FROM conversations ORDER BY last_message_at DESC, id DESC"
+
+
 def _listing(db: sqlite3.Connection) -> sqlite3.Cursor:
-    order = " FROM conversations ORDER BY last_message_at DESC, id DESC"
     try:
-        return db.execute("SELECT json, phone_display" + order)
+        return db.execute(LISTING)
     except sqlite3.OperationalError:  # a cache from before the column (added when next opened)
-        return db.execute("SELECT json, NULL" + order)
+        return db.execute(LISTING.replace("phone_display", "NULL"))

@@ -270,3 +270,15 @@ def test_a_refused_token_signs_the_painted_window_out(server, admin, tmp_path, r
     assert credentials.load() is None and quick_start.recall(tmp_path) is None
     assert run(lifecycle.wait()) == 0
     QApplication.instance().setQuitOnLastWindowClosed(True)
+
+
+def test_the_first_page_is_read_in_index_order_not_sorted(server, admin, tmp_path, run):
+    import sqlite3
+
+    from inbox_app.sync.cache import cache_path
+
+    _signed_in_once(server, tmp_path, run)
+    db = sqlite3.connect(cache_path(server.base_url, "alice", tmp_path))
+    plan = " ".join(str(row) for row in db.execute("EXPLAIN QUERY PLAN " + quick_start.LISTING))
+    db.close()
+    assert "ix_conversations_recent" in plan and "TEMP B-TREE" not in plan
