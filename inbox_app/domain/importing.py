@@ -45,8 +45,9 @@ FIELDS: dict[str, str] = {
     "event_time": "Time",
     "location": "Location",
     "flow": "Flow",
+    "attorney": "Attorney",
 }
-EVENT_FIELDS = frozenset({"event_id", "event_date", "event_time", "location", "flow"})
+EVENT_FIELDS = frozenset({"event_id", "event_date", "event_time", "location", "flow", "attorney"})
 
 
 class CellError(ValueError):
@@ -114,6 +115,13 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "event_time": ("starttime", "eventtime", "hearingtime", "courttime", "time"),
     "location": ("location", "courtroom", "court", "venue", "where"),
     "flow": ("flow", "reminderflow", "reminders"),
+    "attorney": (
+        "attorney",
+        "responsibleattorney",
+        "leadattorney",
+        "assignedattorney",
+        "attorneyname",
+    ),
 }
 
 

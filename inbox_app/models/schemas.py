@@ -800,6 +800,7 @@ ImportField = Literal[
     "event_time",
     "location",
     "flow",
+    "attorney",
 ]
 
 

@@ -965,6 +965,7 @@ IMPORT_FIELDS = {
     "event_time": tr("Time"),
     "location": tr("Location"),
     "flow": tr("Flow"),
+    "attorney": tr("Attorney"),
     "row": tr("Row"),
 }
 IMPORT_ACTIONS = {

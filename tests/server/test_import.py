@@ -208,3 +208,50 @@ def test_blank_rows_are_skipped_and_rows_keep_their_numbers(server, admin):
         (4, "created"),
         (5, "created"),
     ]
+
+
+def test_an_attorney_column_gives_court_dates_their_attorney(server, admin):
+    from tests.conftest import make_user
+
+    make_user(server, "paula")
+    colleagues = {c["username"]: c["id"] for c in admin.get("/api/v1/colleagues").json()}
+    admin.patch(f"/api/v1/users/{colleagues['paula']}", json={"display_name": "Paula Park"})
+    admin.post("/api/v1/import", json=_body(clio_rows(3)))
+    headers = ["Start Date", "Start Time", "Location", "Case/Lead", "Id", "Responsible Attorney"]
+    assert importing.guess_mapping(headers)["attorney"] == 5
+    rows = [
+        ["2027-01-05", "10:00", "Dept 3", "00001-Lopez", "m1", "Paula Park"],
+        ["2027-01-06", "10:00", "Dept 3", "00002-Smith", "m2", "ALICE"],  # by username
+        ["2027-01-07", "10:00", "Dept 3", "00003-Garcia", "m3", "Nobody Here"],
+        ["2027-01-08", "10:00", "Dept 3", "00001-Lopez", "m4", ""],
+    ]
+    report = admin.post("/api/v1/import", json=_body(rows, headers=headers)).json()
+    assert (report["imported"], report["rejected"]) == (3, 1)
+    [bad] = [r for r in report["results"] if r["errors"]]
+    assert bad["line"] == 4 and bad["errors"][0]["field"] == "attorney"
+    assert "no active user named 'Nobody Here'" in bad["errors"][0]["message"]
+
+    def attorneys() -> dict[str, int | None]:
+        with server.app.state.sessionmaker() as session:
+            found = session.execute(
+                select(t.Event.external_id, t.Event.attorney_id).where(
+                    t.Event.external_id.like("mycase:m%")
+                )
+            )
+            return dict(found.all())
+
+    assert attorneys() == {
+        "mycase:m1": colleagues["paula"],
+        "mycase:m2": colleagues["alice"],
+        "mycase:m4": None,
+    }
+    # Re-imported with another attorney: the court date is updated, not duplicated; an empty
+    # cell leaves the attorney as it was.
+    rows[0][5], rows[1][5] = "alice", ""
+    again = admin.post("/api/v1/import", json=_body([rows[0], rows[1]], headers=headers)).json()
+    assert (again["events_created"], again["events_updated"]) == (0, 1)
+    assert attorneys() == {
+        "mycase:m1": colleagues["alice"],
+        "mycase:m2": colleagues["alice"],
+        "mycase:m4": None,
+    }

@@ -45,6 +45,7 @@ _LIMITS = {
     "matter_name": 200,
     "case_number": 100,
     "location": 300,
+    "attorney": 200,
 }
 CLIENT_FIELDS = frozenset(
     {"client_id", "first_name", "last_name", "full_name", "phone", "language"}
@@ -72,6 +73,7 @@ class _Row:
     starts_at: datetime | None = None
     location: str | None = None
     flow_id: int | None = None
+    attorney_id: int | None = None
     has_client: bool = False
     has_event: bool = False
     # Resolved:
@@ -123,6 +125,7 @@ def _read_row(
     flows_by_name: dict[str, int],
     default_flow: int | None,
     now: datetime,
+    attorneys_by_name: dict[str, int | None],
 ) -> _Row:
     """One row's cells read and checked (no database), each problem named at its field."""
     row = _Row(line=line)
@@ -168,12 +171,40 @@ def _read_row(
                 row.fail("flow", f"there is no flow named {flow_name!r}")
         else:
             row.flow_id = default_flow
+        attorney = cells.get("attorney", "")
+        if attorney:
+            # A user of the firm, by username or display name.
+            row.attorney_id = attorneys_by_name.get(attorney.casefold())
+            if row.attorney_id is None:
+                row.fail(
+                    "attorney",
+                    f"{attorney!r} names two users: use the username"
+                    if attorney.casefold() in attorneys_by_name
+                    else f"there is no active user named {attorney!r}",
+                )
     # A blank line in a spreadsheet is skipped, not rejected.
     row.is_empty = not any(cells.values())
     named = row.has_client or row.has_event or row.matter_name or row.case_number
     if not row.is_empty and not named:
         row.fail("row", "no client, matter or court date in this row")
     return row
+
+
+def _attorneys_by_name(session: Session, firm_id: int, columns: list[str]) -> dict[str, int | None]:
+    """The firm's active users by username and by display name (casefolded); a name two users
+    share maps to None. Read only when the file has an Attorney column."""
+    if "attorney" not in columns:
+        return {}
+    by_name: dict[str, int | None] = {}
+    users = session.execute(
+        select(t.User.id, t.User.username, t.User.display_name).where(
+            t.User.firm_id == firm_id, t.User.is_active.is_(True)
+        )
+    ).all()
+    for user_id, *names in users:
+        for name in {n.casefold() for n in names if n}:
+            by_name[name] = user_id if by_name.get(name, user_id) == user_id else None
+    return by_name
 
 
 def import_file(
@@ -199,6 +230,7 @@ def import_file(
         }
         if body.flow_id is not None and body.flow_id not in flows_by_name.values():
             raise NotFound(f"There is no flow {body.flow_id}.")
+        attorneys_by_name = _attorneys_by_name(session, user.firm_id, body.columns)
         now = datetime.now(UTC)
         rows: list[_Row] = []
         width = len(body.columns)
@@ -212,7 +244,9 @@ def import_file(
                 values = {
                     name: cell.strip() for name, cell in zip(body.columns, cells, strict=True)
                 }
-                row = _read_row(line, values, zone, flows_by_name, body.flow_id, now)
+                row = _read_row(
+                    line, values, zone, flows_by_name, body.flow_id, now, attorneys_by_name
+                )
             rows.append(row)
             if index % 1000 == 999:
                 progress("checking", 0.2 * (index + 1) / total)
@@ -493,6 +527,8 @@ class _Plan:
                 changes["location"] = row.location
             if row.flow_id is not None and row.flow_id != existing["flow_id"]:
                 changes["flow_id"] = row.flow_id
+            if row.attorney_id is not None and row.attorney_id != existing["attorney_id"]:
+                changes["attorney_id"] = row.attorney_id
             row.event_action = "updated" if changes else "unchanged"
             self.event_changes.setdefault(existing["id"], {}).update(changes)
             row.existing_event = existing["id"]
@@ -778,6 +814,7 @@ class _Plan:
                         "flow_id": row.flow_id,
                         "starts_at": row.starts_at,
                         "location": row.location,
+                        "attorney_id": row.attorney_id,
                         "status": "scheduled",
                         "external_id": self._ext(row.event_ext) if row.event_ext else None,
                         "created_at": now,
@@ -832,5 +869,6 @@ _EVENT_COLUMNS = (
     t.Event.location,
     t.Event.status,
     t.Event.flow_id,
+    t.Event.attorney_id,
     t.Event.external_id,
 )
