@@ -476,12 +476,13 @@ def _query(
         .scalar_subquery()
     )
     contact_name = func.trim(t.Client.first_name + " " + t.Client.last_name)
-    joined = (
+    base = (
         select(c)
         .outerjoin(state, and_(state.conversation_id == c.id, state.user_id == user.id))
         .outerjoin(t.Client, t.Client.id == c.client_id)
         .where(c.firm_id == user.firm_id)
     )
+    joined = base
     paging = None
     if only_ids is not None:
         joined = joined.where(c.id.in_(only_ids))
@@ -518,14 +519,16 @@ def _query(
                 or_(key < after_activity, and_(key == after_activity, c.id < after_id))
             )
     total = 0
-    if count:
+    if count and paging is None:
         total = (
             session.scalar(
                 select(func.count()).select_from(joined.with_only_columns(c.id).subquery())
             )
             or 0
         )
-    stmt = joined.add_columns(
+    # A page's rows are read by their ids alone (below): the filters, a search's above all,
+    # are evaluated once, in the paging query.
+    stmt = (base if paging is not None else joined).add_columns(
         contact_name.label("contact_name"),
         select(t.Matter.name).where(t.Matter.id == c.matter_id).scalar_subquery().label("matter"),
         read_count.label("read_count"),
@@ -546,11 +549,15 @@ def _query(
     if paging is not None:
         # The page's ids first, by the paging key alone; the columns above are then read for
         # those rows only, not for every conversation of the firm before sorting.
+        columns = [c.id, key.label("paging_key")]
+        if count:
+            # The count of every match (the cursor's condition included), in the same pass.
+            columns.append(func.count().over().label("total"))
         page = session.execute(
-            joined.with_only_columns(c.id, key.label("paging_key"))
-            .order_by(key.desc(), c.id.desc())
-            .limit(size + 1)
+            joined.with_only_columns(*columns).order_by(key.desc(), c.id.desc()).limit(size + 1)
         ).all()
+        if count:
+            total = page[0].total if page else 0
         if len(page) > size:
             page = page[:size]
             next_cursor = _encode_cursor(paging[0], paging[1], page[-1].paging_key, page[-1].id)
