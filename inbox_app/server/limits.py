@@ -42,7 +42,8 @@ MULTIPART_BYTES = 8 * 1024 * 1024
 API_PREFIX = "/api/v1/"
 # Calls made without a token: signing in.
 OPEN_PATHS = frozenset({"/api/v1/auth/token"})
-LARGE_PATHS_PREFIX = ("/media/simulator",)
+# The simulator's media upload (services/media.py SIMULATOR_PATH; simulate mode only).
+LARGE_PATHS_PREFIX = ("/webhooks/simulator/media",)
 IMPORT_PATH = "/api/v1/import"
 IMPORT_BYTES = 6 * 1024 * 1024
 # Sign-in and the carrier's webhooks (a Twilio webhook is a few KB, ten media links included).

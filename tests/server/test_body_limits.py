@@ -43,6 +43,7 @@ def process_server(tmp_path_factory):
         "HOME": str(tmp),
     }
     with serve_in_process(env, port) as process:
+        process.env = env
         engine = make_engine(url)
         with make_sessionmaker(engine)() as session:
             create_user(session, "alice", PASSWORD, is_admin=True)
@@ -311,3 +312,42 @@ def _read_answer(sock: socket.socket) -> bytes:
             break
         answer += data
     return answer
+
+
+def test_the_simulators_media_upload_takes_a_phone_photo(process_server, tmp_path):
+    """`inbox-server simulate-inbound --media` with a photo of a few MB (its upload is capped at
+    8 MB like a send with images, not at the 64 KB of a webhook)."""
+    import os
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    _process, _port, api, _conversation_id = process_server
+    photo = tmp_path / "photo.jpg"
+    Image.effect_noise((1400, 1400), 80).convert("RGB").save(photo, quality=95)
+    assert photo.stat().st_size > MB
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INBOX_")}
+    env.update(_process.env)
+    command = [sys.executable, "-m", "inbox_app.server.cli", "simulate-inbound"]
+    done = subprocess.run(
+        [*command, "--from", "+12015550166", "--body", "the letter", "--media", str(photo)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+
+    def with_media():
+        for conversation in api.get("/api/v1/conversations").json():
+            if conversation["phone"] == "+12015550166":
+                page = api.get(f"/api/v1/conversations/{conversation['id']}/messages").json()
+                return [m for m in page["messages"] if m["media"]]
+        return []
+
+    deadline = time.monotonic() + 60
+    while not with_media() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    [message] = with_media()
+    assert message["body"] == "the letter" and len(message["media"]) == 1
