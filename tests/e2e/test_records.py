@@ -8,6 +8,7 @@ walk: each app start costs seconds."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from tests.e2e.driver import wait_until
 
@@ -27,8 +28,17 @@ FLOW = {
 }  # fmt: skip
 
 
+# The firm's clock: the dialog reads a date in it, and the agenda's 14 days start at its midnight
+# (at 03:00 UTC the machine's date is a day ahead of the firm's).
+FIRM_ZONE = ZoneInfo("America/New_York")
+
+
+def _today() -> datetime:
+    return datetime.now(FIRM_ZONE)
+
+
 def _when(days: int) -> str:
-    day = datetime.now() + timedelta(days=days)
+    day = _today() + timedelta(days=days)
     return f"{day:%m/%d/%Y} 10:00 AM"
 
 
@@ -44,6 +54,7 @@ def _save(app, dialog: str) -> None:
 
 def test_a_client_with_a_hearing_gets_reminders_that_follow_moves_and_language(app, inbox_server):
     alice = inbox_server.api("alice")
+    assert alice.get("/api/v1/auth/me").json()["firm_time_zone"] == FIRM_ZONE.key
     assert alice.post("/api/v1/flows", json=FLOW).status_code == 201
     app.sign_in("alice")
 
@@ -90,7 +101,7 @@ def test_a_client_with_a_hearing_gets_reminders_that_follow_moves_and_language(a
     app.wait_for(rf"reminders loaded {event_id} \(3\)")
     wait_until(lambda: _reminders(app) and _reminders(app) != first, what="moved reminders")
     moved = _reminders(app)
-    later = datetime.now() + timedelta(days=12)
+    later = _today() + timedelta(days=12)
     assert f"{later:%B} {later.day}, {later.year}" in moved[0], moved[0]
     server_side = alice.get(f"/api/v1/events/{event_id}/reminders").json()
     assert [r["body"] for r in server_side] == moved
@@ -169,7 +180,7 @@ def test_a_client_with_a_hearing_gets_reminders_that_follow_moves_and_language(a
     assert (hearing["matter_id"], hearing["attorney_id"]) == (None, bob)
 
     # The new court date is the selected one (also after the live reloads its saving set off).
-    day = datetime.now() + timedelta(days=5)
+    day = _today() + timedelta(days=5)
 
     def added_is_selected():
         return any(
