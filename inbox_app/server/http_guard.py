@@ -9,6 +9,11 @@ size it is answered 431, too slow 408, and the connection is closed. A connectio
 nothing by then is closed without an answer. Once the head is in, the request is the app's:
 a live stream stays open as long as it likes, and the body's own bounds are in `limits`.
 
+The server also holds at most MAX_CONNECTIONS connections at once: one more is answered 503
+`busy` and closed before its request is read (a firm's desktops hold one live stream each, the
+carrier a few webhooks at a time; a thousand is room to spare, and bounds what many slow peers
+together can hold: heads of 32 KB, bodies of 64 KB without a token).
+
 `uvicorn_options()` is what every server we run passes to uvicorn (`inbox-server serve`, the
 desktop's demo server, the tests' servers).
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 log = logging.getLogger("inbox.server")
@@ -25,6 +31,9 @@ log = logging.getLogger("inbox.server")
 # A head is a few hundred bytes (a bearer token, a Twilio signature); 32 KB is room to spare.
 HEAD_BYTES = 32 * 1024
 HEAD_SECONDS = 15.0
+MAX_CONNECTIONS = 1000
+# A refusal is logged at most this often (an attack would otherwise flood the log).
+REFUSAL_LOG_SECONDS = 10.0
 
 
 def _answer(status: int, reason: str, code: str, detail: str) -> bytes:
@@ -50,6 +59,21 @@ HEAD_TOO_SLOW = _answer(
     f"A request's headers must arrive within {HEAD_SECONDS:g} seconds; send it again.",
 )
 
+TOO_MANY_CONNECTIONS = _answer(
+    503,
+    "Service Unavailable",
+    "busy",
+    "The server has too many connections open; try again in a moment.",
+)
+_last_logged: dict[str, float] = {}
+
+
+def _log_refusal(why: str, client) -> None:
+    now = time.monotonic()
+    if now - _last_logged.get(why, -REFUSAL_LOG_SECONDS) >= REFUSAL_LOG_SECONDS:
+        _last_logged[why] = now
+        log.warning("refused a request (%s) from %s", why, client)
+
 
 def _guarded_protocol() -> type | None:
     """uvicorn's httptools protocol with the bounds above, or None without httptools."""
@@ -63,6 +87,8 @@ def _guarded_protocol() -> type | None:
             super().connection_made(transport)
             self._head_timer: asyncio.TimerHandle | None = None
             self._await_head()
+            if len(self.connections) > MAX_CONNECTIONS:
+                self._refuse(TOO_MANY_CONNECTIONS, "too many connections")
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._stop_head_timer()
@@ -112,7 +138,7 @@ def _guarded_protocol() -> type | None:
         def _refuse(self, answer: bytes, why: str) -> None:
             self._awaiting_head = False
             self._stop_head_timer()
-            log.warning("refused a request head (%s) from %s", why, self.client)
+            _log_refusal(why, self.client)
             self.transport.write(answer)
             self.transport.close()
 

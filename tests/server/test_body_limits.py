@@ -351,3 +351,37 @@ def test_the_simulators_media_upload_takes_a_phone_photo(process_server, tmp_pat
         time.sleep(0.2)
     [message] = with_media()
     assert message["body"] == "the letter" and len(message["media"]) == 1
+
+
+def test_a_connection_over_the_limit_is_503_busy_and_the_server_goes_on(server, admin, monkeypatch):
+    """In-process, with the limit made small: kept-alive connections fill it, the next one is
+    answered 503 `busy` at once, and once they close the server answers again."""
+    from inbox_app.server import http_guard
+
+    monkeypatch.setattr(http_guard, "MAX_CONNECTIONS", 5)
+    port = int(server.base_url.rsplit(":", 1)[1])
+    held, statuses = [], []
+    try:
+        for _ in range(8):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            held.append(sock)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = b""
+            while b"\r\n\r\n" not in answer or len(answer) < _expected_length(answer):
+                data = sock.recv(65536)
+                if not data:
+                    break
+                answer += data
+            statuses.append(int(answer.split(b" ", 2)[1]))
+            if statuses[-1] == 503:
+                assert json.loads(answer.partition(b"\r\n\r\n")[2])["code"] == "busy"
+    finally:
+        for sock in held:
+            sock.close()
+    assert statuses[0] == 200 and statuses[-1] == 503, statuses
+    assert statuses.count(200) <= 5, statuses
+    deadline = time.monotonic() + 10
+    while httpx.get(f"{server.base_url}/healthz").status_code != 200:
+        assert time.monotonic() < deadline, "the server did not answer again"
+        time.sleep(0.1)
+    assert admin.get("/api/v1/conversations").status_code == 200
