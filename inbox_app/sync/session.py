@@ -347,7 +347,7 @@ class SyncClient(QObject):
             async for event in events:
                 if event.kind == "stream.open":
                     log.info("live stream open")
-                    await self._on_connected()
+                    await self._on_connected(resumed=bool(last_id))
                 else:
                     self._handle(event)
 
@@ -379,11 +379,16 @@ class SyncClient(QObject):
                 self._set_online(False)
             await asyncio.sleep(self.retry_interval)
 
-    async def _on_connected(self) -> None:
+    async def _on_connected(self, resumed: bool = True) -> None:
+        """The stream is open. `resumed`: it replays what happened since our last event id.
+        Without one (a new cache) nothing is replayed, so what the window read before the stream
+        opened (the list, the quick replies) is read again: a change made in between is in it."""
         was_online = self.is_online
         self._set_online(True)
-        if not was_online:
+        if not was_online or not resumed:
             self.conversations_changed.emit()
+        if not resumed:
+            self.quick_replies_changed.emit()
         await self.flush_outbox()
         if self.open_thread is not None:
             # Perhaps a server process that never heard which thread is open here.

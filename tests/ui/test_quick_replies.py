@@ -84,6 +84,23 @@ def test_a_firm_reply_added_elsewhere_reaches_the_picker_live(server, admin, win
     )
 
 
+def test_a_reply_made_before_the_stream_opened_reaches_the_picker(server, admin, sync, qtbot, run):
+    """A new cache has no event id to resume from, so the stream replays nothing: what the
+    window read before it opened is read again once it is open."""
+    from inbox_app.ui.main_window import MainWindow
+
+    win = MainWindow(sync)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.quick_replies_loaded, timeout=5000):
+        run(win.load())
+    assert win.compose.quick_replies == []
+    admin.post("/api/v1/quick-replies", json={"name": "Hours", "body": "9-5", "scope": "firm"})
+    sync.start()
+    qtbot.waitUntil(lambda: [r.name for r in win.compose.quick_replies] == ["Hours"], timeout=5000)
+    win.close()
+
+
 def test_the_dialog_shows_the_servers_refusal_and_keeps_nothing(server, admin, window, qtbot):
     from inbox_app.ui.dialogs.quick_replies import QuickRepliesDialog
 
