@@ -53,6 +53,31 @@ def _add(conn, meta: MetaData, table: str, **values) -> int:
     return result.inserted_primary_key[0] if result.inserted_primary_key else 0
 
 
+def _firm_user_conversation(conn, meta: MetaData, now: datetime) -> tuple[int, int, int]:
+    """A firm, its admin alice and one conversation, as rows of an older schema."""
+    firm = _add(conn, meta, "firms", name="Doe & Roe", created_at=now)
+    user = _add(
+        conn,
+        meta,
+        "users",
+        firm_id=firm,
+        username="alice",
+        password_hash="x",
+        role="admin",
+        created_at=now,
+    )
+    cid = _add(
+        conn,
+        meta,
+        "conversations",
+        firm_id=firm,
+        phone="+12015550123",
+        created_at=now,
+        last_message_at=now,
+    )
+    return firm, user, cid
+
+
 def test_upgrade_indexes_old_messages_and_keeps_unread_counts(empty_url):  # noqa: F811
     upgrade(empty_url, _before_search())
     engine = make_engine(empty_url)
@@ -60,26 +85,7 @@ def test_upgrade_indexes_old_messages_and_keeps_unread_counts(empty_url):  # noq
     meta.reflect(engine)
     now = datetime(2025, 3, 1, 12, tzinfo=UTC)
     with engine.begin() as conn:
-        firm = _add(conn, meta, "firms", name="Doe & Roe", created_at=now)
-        user = _add(
-            conn,
-            meta,
-            "users",
-            firm_id=firm,
-            username="alice",
-            password_hash="x",
-            role="admin",
-            created_at=now,
-        )
-        cid = _add(
-            conn,
-            meta,
-            "conversations",
-            firm_id=firm,
-            phone="+12015550123",
-            created_at=now,
-            last_message_at=now,
-        )
+        firm, user, cid = _firm_user_conversation(conn, meta, now)
         ids = [
             _add(
                 conn,

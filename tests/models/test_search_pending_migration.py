@@ -13,7 +13,7 @@ from inbox_app.models import tables as t
 from inbox_app.server.db import make_engine, make_sessionmaker
 from inbox_app.server.migrate import upgrade
 from tests.models.test_migrations import empty_url  # noqa: F401 (a fixture)
-from tests.models.test_search_migration import _add
+from tests.models.test_search_migration import _add, _firm_user_conversation
 
 BEFORE = "0025_autoincrement_again"
 REVISION = "0026_search_pending_reminders"
@@ -55,26 +55,7 @@ def test_upgrade_takes_pending_reminders_out_of_the_index(empty_url):  # noqa: F
     meta.reflect(engine)
     now = datetime(2025, 3, 1, 12, tzinfo=UTC)
     with engine.begin() as conn:
-        firm = _add(conn, meta, "firms", name="Doe & Roe", created_at=now)
-        user = _add(
-            conn,
-            meta,
-            "users",
-            firm_id=firm,
-            username="alice",
-            password_hash="x",
-            role="admin",
-            created_at=now,
-        )
-        cid = _add(
-            conn,
-            meta,
-            "conversations",
-            firm_id=firm,
-            phone="+12015550123",
-            created_at=now,
-            last_message_at=now,
-        )
+        firm, user, cid = _firm_user_conversation(conn, meta, now)
         ids = {
             name: _add(
                 conn,
