@@ -999,6 +999,21 @@ class MessageView(KeyboardFocusRing, QListView):
         self.scrollTo(self.model().index(row), QListView.ScrollHint.PositionAtCenter)
         return True
 
+    def shown_media_ids(self) -> set[int]:
+        """The stored images of the bubbles inside the viewport: those a paint asks
+        thumbnails for (a bubble scrolled out of view asks when it is scrolled to)."""
+        model = self.model()
+        area = self.viewport().rect()
+        shown: set[int] = set()
+        for row in range(model.rowCount() if model is not None else 0):
+            index = model.index(row)
+            if not self.visualRect(index).intersects(area):
+                continue
+            m = index.data(MessageListModel.MessageRole)
+            if m is not None:
+                shown.update(media.id for media in m.media if media.status == "stored")
+        return shown
+
     def focusInEvent(self, event) -> None:
         # Arriving by keyboard starts at the newest message (Qt would pick the oldest shown).
         model = self.model()
