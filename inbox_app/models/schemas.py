@@ -843,8 +843,12 @@ class ImportReport(Schema):
     clients_updated: int
     events_created: int
     events_updated: int
-    # Events whose reminders were resynced (created, moved or changed; none in a dry run).
+    # Events whose reminders were resynced (created, moved or changed; none in a dry run), in
+    # the import's own transaction.
     events_resynced: int
+    # Events whose reminders are made right after the import (a file of more than one chunk
+    # of court dates): they appear over the stream within seconds.
+    events_pending: int = 0
     results: list[ImportRowOut]
 
 

@@ -20,6 +20,8 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -538,10 +540,21 @@ class Event(Base):
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
     # As on clients: "mycase:88", the calendar entry's id in the system it came from.
     external_id: Mapped[str | None] = mapped_column(String(120))
+    # Its reminders are still to be made: an import of many court dates commits them with this
+    # set, and the dispatcher's pass resyncs them right after (services/reminders.resync_pending).
+    reminders_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (Index("ix_events_firm_external_id", "firm_id", "external_id", unique=True),)
+    __table_args__ = (
+        Index("ix_events_firm_external_id", "firm_id", "external_id", unique=True),
+        Index(
+            "ix_events_reminders_pending",
+            "id",
+            sqlite_where=text("reminders_pending"),
+            postgresql_where=text("reminders_pending"),
+        ),
+    )
 
 
 class QuickReply(Base):

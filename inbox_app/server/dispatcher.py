@@ -21,6 +21,10 @@ their texts in order; the per-sender-number rate is kept in `sender_slots`, shar
 process. Answers are recorded in bulk, a few at a time. The loop wakes on every commit that
 published events (a send-now message reaches the carrier at once) and polls every
 `dispatcher_interval` for scheduled ones.
+
+Each pass first makes one chunk of the reminders a large import left to it (court dates committed
+with `reminders_pending`, see services/reminders.resync_pending), in a transaction of its own,
+and passes again at once while any are left.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ from inbox_app.models import tables as t
 from inbox_app.server.carrier.base import NO_ANSWER, Carrier, Receipt
 from inbox_app.server.config import SendMode
 from inbox_app.server.errors import CarrierError
-from inbox_app.server.services import credits, events, inbound, messages, views
+from inbox_app.server.services import credits, events, inbound, messages, reminders, views
 
 log = logging.getLogger("inbox.dispatcher")
 
@@ -70,6 +74,8 @@ RETRY_MAX_SECONDS = 300.0
 RECONCILE_DELAY_SECONDS = 2.0
 # Quiet hours move a message only when the next allowed minute is further away than this.
 QUIET_SLACK = timedelta(seconds=60)
+# After a chunk of an import's reminders failed, how long until it is tried again.
+PENDING_RETRY_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +138,7 @@ class Dispatcher:
         self._pool = ThreadPoolExecutor(SEND_CONCURRENCY, thread_name_prefix="dispatch-send")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake_event: asyncio.Event | None = None
+        self._pending_retry_at = 0.0
         self.stopping = False
 
     # --- carriers -----------------------------------------------------------------------------
@@ -194,7 +201,8 @@ class Dispatcher:
         batches do not overlap at the carrier, so one recipient's texts keep their order.
         """
         with self._run_lock:
-            acted_total = 0
+            # A chunk of reminders left by an import first (its texts may be due now).
+            acted_total = self._make_pending_reminders()
             flight: _Batch | None = None
             while not self.stopping:
                 with self.sessionmaker() as session:
@@ -210,6 +218,23 @@ class Dispatcher:
             if flight is not None:
                 self._finish(flight)
             return acted_total
+
+    def _make_pending_reminders(self) -> int:
+        """One chunk of the court dates an import left flagged (reminders.resync_pending), in
+        its own transaction; how many. A failing chunk is logged and tried again after
+        PENDING_RETRY_SECONDS, and never keeps the due texts from going out."""
+        if time.monotonic() < self._pending_retry_at:
+            return 0
+        try:
+            with self.sessionmaker() as session, session.begin():
+                return reminders.resync_pending(session)
+        except Exception:
+            log.exception(
+                "making the reminders an import left failed; trying again in %g s",
+                PENDING_RETRY_SECONDS,
+            )
+            self._pending_retry_at = time.monotonic() + PENDING_RETRY_SECONDS
+            return 0
 
     def _claim(self, session: Session) -> tuple[int, list[_Job]]:
         # Read before `now`, so the local deadline never outlasts the lease written below.

@@ -1009,6 +1009,10 @@ def import_summary(report, *, dry_run: bool) -> str:
         text += " " + tr("Reminders scheduled for {n} court dates.").format(
             n=f"{report.events_resynced:,}"
         )
+    if not dry_run and report.events_pending:
+        text += " " + tr("Reminders for {n} court dates are being scheduled now.").format(
+            n=f"{report.events_pending:,}"
+        )
     return text
 
 

@@ -12,18 +12,17 @@ from tests.import_files import clio_csv
 EN = "Hi [ClientFirstName], your hearing is on [EventDate] at [EventTime], [EventLocation]."
 
 
-def _import(app, path) -> None:
+def _import(app, path, rows: int = 50) -> None:
     app.click_action("menu:File")
     app.click_action("actionImport")
     app.widget("fileNameEdit", where=lambda w: w["focus"])
     app.type(str(path))
     app.key("Return")
-    app.wait_for(r"import dialog shown \(50 rows\)")
+    app.wait_for(rf"import dialog shown \({rows} rows\)")
     app.widget("importColumn_phone", where=lambda w: w["text"] == "Primary Phone Number")
 
 
-def test_import_a_clio_file_then_again_changed_and_preview_a_flow(app, inbox_server, e2e_dir):
-    alice = inbox_server.api("alice")
+def _flow(alice) -> None:
     steps = [
         {"offset_days": -7, "send_time": "09:00", "templates": {"en": EN}},
         {"offset_days": -3, "send_time": "09:00", "templates": {"en": EN}},
@@ -31,6 +30,11 @@ def test_import_a_clio_file_then_again_changed_and_preview_a_flow(app, inbox_ser
     ]
     created = alice.post("/api/v1/flows", json={"name": "Court date", "steps": steps})
     assert created.status_code == 201, created.text
+
+
+def test_import_a_clio_file_then_again_changed_and_preview_a_flow(app, inbox_server, e2e_dir):
+    alice = inbox_server.api("alice")
+    _flow(alice)
     app.sign_in("alice")
 
     first = e2e_dir / "clio-export.csv"
@@ -41,7 +45,7 @@ def test_import_a_clio_file_then_again_changed_and_preview_a_flow(app, inbox_ser
     app.wait_for(r"import checked: 50 rows, 3 rejected")
     assert alice.get("/api/v1/clients").json() == []
     app.click("importNext")
-    app.wait_for(r"import finished: 47 imported, 3 rejected, 47 events resynced")
+    app.wait_for(r"import finished: 47 imported, 3 rejected, 47 events resynced, 0 pending")
     app.widget("importSummary", where=lambda w: "47 imported" in w["text"])
     app.screenshot("import-report")
     clients = alice.get("/api/v1/clients", params={"limit": 200}).json()
@@ -56,7 +60,7 @@ def test_import_a_clio_file_then_again_changed_and_preview_a_flow(app, inbox_ser
     app.click("importNext")
     app.wait_for(r"import checked: 50 rows, 3 rejected")
     app.click("importNext")
-    app.wait_for(r"import finished: 47 imported, 3 rejected, 7 events resynced")
+    app.wait_for(r"import finished: 47 imported, 3 rejected, 7 events resynced, 0 pending")
     app.widget(
         "importSummary", where=lambda w: "1 client updated, 6 court dates changed" in w["text"]
     )

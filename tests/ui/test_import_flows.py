@@ -98,6 +98,44 @@ def test_import_checks_rows_imports_the_good_ones_and_saves_the_rejects(
         theme.apply(qapp, dark=False)
 
 
+def test_a_large_import_says_its_reminders_follow_and_the_agenda_shows_them_when_made(
+    admin, window, qtbot, run, tmp_path
+):
+    """Over 1,000 court dates: the report comes back before their reminders (the server makes
+    them right after, a chunk at a time), and the open agenda shows them once they are made."""
+    from inbox_app.server.services import reminders
+
+    make_flow(admin)
+    rows = reminders.PENDING_CHUNK + 100
+    path = tmp_path / "clio-big.csv"
+    path.write_text(clio_csv(rows), encoding="utf-8")
+    views = window.views
+    views.show_view("upcoming")
+    upcoming = views.upcoming_page
+    dialog = import_dialog(window, run, path)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.checked, timeout=30_000):
+        dialog.next_button.click()
+    with qtbot.waitSignal(dialog.imported, timeout=60_000) as done:
+        dialog.next_button.click()
+    report = done.args[0]
+    assert (report.imported, report.events_resynced, report.events_pending) == (
+        rows - 3,
+        0,
+        rows - 3,
+    )
+    assert f"Reminders for {rows - 3:,} court dates are being scheduled now" in (
+        dialog.summary.text()
+    )
+    dialog.close()
+
+    def all_made() -> bool:
+        events = upcoming.model.events()
+        return bool(events) and all(e.pending_reminders == 3 for e in events)
+
+    qtbot.waitUntil(all_made, timeout=30_000)
+
+
 def test_flow_editor_previews_live_and_shows_refusals_at_the_template(
     admin, window, qtbot, run, qapp, artifacts_dir
 ):

@@ -4,8 +4,11 @@ Each row is read and checked on its own: a row with any bad cell is rejected who
 and never stops the others. Rows are matched to what the firm already has by their external id
 (kept per source, so re-importing a file updates instead of duplicating); without one, a client
 is matched by name and number and an event by client and start. New and moved events, and
-clients whose name, language or numbers changed, are resynced by the reminder service in the
-same transaction. A dry run answers the same report and writes nothing.
+clients whose name, language or numbers changed, are resynced by the reminder service: in the
+same transaction when they fit one chunk of `reminders.PENDING_CHUNK` events, else right after it,
+by the dispatcher's pass, a chunk a transaction (the events are committed flagged, so a crash
+loses nothing; a 10,000-row file holds SQLite's write lock for its own rows only, not for the
+15,000 reminders too). A dry run answers the same report and writes nothing.
 """
 
 from __future__ import annotations
@@ -33,8 +36,6 @@ from inbox_app.server import db
 from inbox_app.server.errors import Conflict, Invalid, NotFound
 from inbox_app.server.services import events, reminders
 
-# Events resynced per step of the progress report (all in the one transaction).
-RESYNC_CHUNK = 500
 _CHUNK = 900  # ids per IN (...) list, under SQLite's bound-parameter limit
 _LIMITS = {
     "client_id": 100,
@@ -265,10 +266,15 @@ def import_file(
             ) from None
         progress("writing", 0.4)
         ids = sorted(resync)
-        for number, chunk in enumerate(_chunks(ids, RESYNC_CHUNK), start=1):
-            reminders.sync_events_in(session, user.firm_id, chunk)
-            progress("reminders", 0.4 + 0.6 * min(1.0, number * RESYNC_CHUNK / len(ids)))
-        report.events_resynced = len(ids)
+        if len(ids) <= reminders.PENDING_CHUNK:
+            reminders.sync_events_in(session, user.firm_id, ids)
+            progress("reminders", 1.0)
+            report.events_resynced = len(ids)
+        else:
+            # More than one chunk: their reminders are made right after this commit, a chunk a
+            # transaction, by the dispatcher's pass; the flag keeps the job across a crash.
+            reminders.mark_pending_in(session, ids)
+            report.events_pending = len(ids)
         if report.imported:
             # One event for the whole file (a per-row event for 10,000 rows would flood every
             # desktop's stream): id 0 and no client say "many changed, reload them all". It

@@ -375,6 +375,52 @@ def sync_events_in(
     return result
 
 
+# Events resynced per transaction by `resync_pending` (the write lock is let go between chunks).
+PENDING_CHUNK = 1000
+
+
+def mark_pending_in(session: Session, event_ids: Sequence[int]) -> None:
+    """Leave these events' reminders to `resync_pending`, after the caller commits (an import
+    of many court dates: its transaction stays short, and the flag survives a crash)."""
+    for chunk in _chunks(sorted(set(event_ids))):
+        session.execute(
+            update(t.Event)
+            .where(db.among(session, t.Event.id, chunk))
+            # The flag is not an edit of the court date: updated_at stays.
+            .values(reminders_pending=True, updated_at=t.Event.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def resync_pending(session: Session, limit: int = PENDING_CHUNK) -> int:
+    """Resync up to `limit` flagged events (oldest first) and clear their flags, in the caller's
+    transaction; how many were taken. Several processes take disjoint chunks (PostgreSQL: SKIP
+    LOCKED; SQLite: one writer at a time). The dispatcher calls it until it answers 0."""
+    query = (
+        select(t.Event.id, t.Event.firm_id)
+        .where(t.Event.reminders_pending)
+        .order_by(t.Event.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    by_firm: dict[int, list[int]] = defaultdict(list)
+    for event_id, firm_id in session.execute(query):
+        by_firm[firm_id].append(event_id)
+    taken = 0
+    for firm_id, ids in by_firm.items():
+        sync_events_in(session, firm_id, ids)
+        for chunk in _chunks(ids):
+            session.execute(
+                update(t.Event)
+                .where(db.among(session, t.Event.id, chunk))
+                .values(reminders_pending=False, updated_at=t.Event.updated_at)
+                .execution_options(synchronize_session=False)
+            )
+        taken += len(ids)
+    return taken
+
+
 def _changed(result: SyncResult) -> bool:
     return bool(result.created or result.updated or result.deleted)
 

@@ -487,10 +487,11 @@ class ImportDialog(QDialog):
             return
         self.show_report(report)
         log.info(
-            "import finished: %d imported, %d rejected, %d events resynced",
+            "import finished: %d imported, %d rejected, %d events resynced, %d pending",
             report.imported,
             report.rejected,
             report.events_resynced,
+            report.events_pending,
         )
         self.imported.emit(report)
 
