@@ -155,8 +155,9 @@ class Settings(BaseSettings):
     )
     dispatcher_enabled: bool = Field(
         default=True,
-        description="Whether this process sends due texts. Turn it off on processes that should "
-        "only answer the API.",
+        description="Whether this process sends due texts (and makes the reminders a large "
+        "import leaves to it). Turn it off on processes that should only answer the API; keep "
+        "it on in at least one.",
         examples=["false"],
     )
     send_rate_per_second: float = Field(

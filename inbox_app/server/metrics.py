@@ -85,6 +85,11 @@ class _DatabaseCollector:
         credits = GaugeMetricFamily(
             "inbox_credits_balance", "Prepaid messages left, per firm.", labels=["firm_id", "firm"]
         )
+        pending = GaugeMetricFamily(
+            "inbox_court_dates_awaiting_reminders",
+            "Court dates a large import left for the dispatcher to make reminders for (0 soon "
+            "after every import; growing: no process runs the dispatcher).",
+        )
         with self.app.state.sessionmaker() as session:
             for direction, status, count in session.execute(
                 select(m.direction, m.status, func.count()).group_by(m.direction, m.status)
@@ -104,6 +109,12 @@ class _DatabaseCollector:
                 select(func.count(), func.min(func.coalesce(m.send_at, m.created_at))).where(due)
             ).one()
             queue.add_metric([], depth)
+            pending.add_metric(
+                [],
+                session.scalar(
+                    select(func.count()).select_from(t.Event).where(t.Event.reminders_pending)
+                ),
+            )
             oldest.add_metric([], max(0.0, (now - _aware(since)).total_seconds()) if since else 0)
             for firm_id, name, balance in session.execute(
                 select(t.Firm.id, t.Firm.name, t.CreditBalance.balance).join(
@@ -117,7 +128,7 @@ class _DatabaseCollector:
             "inbox_stream_clients", "Realtime streams open on this process."
         )
         streams.add_metric([], broker.subscriber_count() if broker is not None else 0)
-        yield from (texts, errors, queue, oldest, credits, streams)
+        yield from (texts, errors, queue, oldest, pending, credits, streams)
 
 
 def _aware(value: datetime) -> datetime:

@@ -515,3 +515,38 @@ def test_a_retry_holds_back_the_same_clients_text_already_claimed_in_the_next_ba
             session.commit()
         dispatch_once(server.app.state)
         assert [r.params["Body"] for r in fake.requests] == ["one", "one", "two"]
+
+
+def test_a_failing_chunk_of_import_reminders_never_holds_up_due_texts(
+    db_url, tmp_path, fake, monkeypatch, caplog
+):
+    """The reminders a large import leaves come first in a pass; when making them fails (a bug,
+    a database error), the pass still sends what is due, and tries them again only later."""
+    from inbox_app.server.services import reminders
+
+    settings = _live_settings(db_url, tmp_path, fake, dispatcher_enabled=False)
+    with serve_in_thread(settings) as server:
+        make_user(server, "alice", admin=True)
+        admin = login(server, "alice")
+        cid = conversation_for(admin)["id"]
+        _add_outbound(server, cid, "due now", status="queued")
+        tries = []
+
+        def broken(session, limit=reminders.PENDING_CHUNK):
+            tries.append(limit)
+            raise RuntimeError("resync exploded")
+
+        monkeypatch.setattr(reminders, "resync_pending", broken)
+        worker = Dispatcher(server.app.state)
+        try:
+            worker.dispatch_once()
+            fake.wait_for(1)
+            assert [r.params["Body"] for r in fake.requests] == ["due now"]
+            assert len(tries) == 1 and "resync exploded" in caplog.text
+            worker.dispatch_once()  # within PENDING_RETRY_SECONDS: not tried again
+            assert len(tries) == 1
+            worker._pending_retry_at = 0.0  # PENDING_RETRY_SECONDS later
+            worker.dispatch_once()
+            assert len(tries) == 2
+        finally:
+            worker.close()

@@ -19,6 +19,8 @@ from tests.harness import free_port, serve_in_process
 from tests.import_files import BAD_LINES, clio_rows
 from tests.server.conftest import wait_until
 from tests.server.test_import import _body, _flow
+from tests.server.test_metrics import TOKEN as METRICS_TOKEN
+from tests.server.test_metrics import scrape
 
 ROWS = 2 * reminders.PENDING_CHUNK + 500  # three chunks, the last a part (less the bad lines)
 GOOD = ROWS - len(BAD_LINES)
@@ -64,6 +66,7 @@ def test_a_large_import_makes_its_reminders_after_it_even_across_two_kill_9s(db_
             "INBOX_SEND_MODE": "simulate",
             "INBOX_DISPATCHER_ENABLED": "true" if dispatcher else "false",
             "INBOX_DISPATCHER_INTERVAL": "0.1",
+            "INBOX_METRICS_TOKEN": METRICS_TOKEN,
             "HOME": str(tmp_path),
         }
 
@@ -77,6 +80,9 @@ def test_a_large_import_makes_its_reminders_after_it_even_across_two_kill_9s(db_
         assert (report["imported"], report["rejected"]) == (GOOD, len(BAD_LINES))
         assert (report["events_resynced"], report["events_pending"]) == (0, GOOD)
         assert _state(db_url)[:2] == (GOOD, 0)
+        # What an operator sees: court dates waiting (and, here, no process to make them).
+        awaiting = scrape(SimpleNamespace(base_url=api.base_url))
+        assert awaiting[("inbox_court_dates_awaiting_reminders", ())] == GOOD
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
 
