@@ -1210,6 +1210,8 @@ class MainWindow(QMainWindow):
         self._spawn(self._load_thread(conversation_id))
 
     async def _load_thread(self, conversation_id: int, at_message: int | None = None) -> None:
+        # A text that arrives (or is sent) while the page is on its way is applied again over it.
+        since = self.thread_model.mark()
         try:
             page = await self.sync.messages(conversation_id, limit=thread_page(), around=at_message)
         except ApiError as exc:
@@ -1218,7 +1220,7 @@ class MainWindow(QMainWindow):
         if self.current_id != conversation_id:
             return
         self.thread_model.set_thread(
-            conversation_id, page.messages, page.has_more, page.has_more_after
+            conversation_id, page.messages, page.has_more, page.has_more_after, since=since
         )
         self.presence_line.set_seen_by(conversation_id, page.seen_by)
         if not page.has_more_after:
@@ -1475,9 +1477,10 @@ class MainWindow(QMainWindow):
             return
         # Reminders sit at the end of the thread; a page as deep as what is shown covers them.
         limit = min(500, max(thread_page(), self.thread_model.rowCount()))
+        since = self.thread_model.mark()
         page = await self.sync.messages(conversation_id, limit=limit)
         if conversation_id == self.current_id:
-            self.thread_model.replace_newest(page.messages, page.has_more)
+            self.thread_model.replace_newest(page.messages, page.has_more, since=since)
             self.presence_line.set_seen_by(conversation_id, page.seen_by)
             self.thread_reloaded.emit(conversation_id)
 

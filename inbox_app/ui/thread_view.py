@@ -8,6 +8,7 @@ ones run out), so opening a thread of tens of thousands of messages lays out a f
 from __future__ import annotations
 
 import bisect
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -71,6 +72,10 @@ def day_label(when: datetime, now: datetime | None = None) -> str:
     return when.strftime("%B %-d, %Y")
 
 
+# Live changes a thread keeps to apply again over a page answered after them.
+LIVE_LOG = 500
+
+
 class MessageListModel(QAbstractListModel):
     """Messages of the open thread, oldest first; the last rows are replies still in the outbox.
 
@@ -105,6 +110,10 @@ class MessageListModel(QAbstractListModel):
         self._pending: list[MessageOut] = []
         self._pixmaps: dict[int, QPixmap] = {}
         self._wanted: set[int] = set()
+        # Live changes (stream events, own sends and edits) in arrival order, numbered: a page
+        # asked for before one of them and answered after it must not undo it (see `mark`).
+        self._live: deque[tuple[int, int, str, object]] = deque(maxlen=LIVE_LOG)
+        self._serial = 0
         # Layout cache for the delegate: (message id, width, header) -> height.
         self.size_cache: dict[tuple, int] = {}
 
@@ -169,9 +178,11 @@ class MessageListModel(QAbstractListModel):
         messages: list[MessageOut],
         has_more: bool,
         has_more_after: bool = False,
+        since: int | None = None,
     ) -> None:
         """Show a thread: its newest page (or all we have; only the newest WINDOW are laid out),
-        or with `has_more_after` a page from its middle (all of it laid out)."""
+        or with `has_more_after` a page from its middle (all of it laid out). `since`: the
+        `mark()` taken when the page was asked for; live changes after it are applied again."""
         self.beginResetModel()
         self.conversation_id = conversation_id
         self._messages = sorted(messages, key=lambda m: m.id)
@@ -183,6 +194,25 @@ class MessageListModel(QAbstractListModel):
         self.highlight_id = None
         self.size_cache.clear()
         self.endResetModel()
+        if since is not None:
+            self._replay(since)
+
+    def mark(self) -> int:
+        """Where the live changes stand now: take it before asking the server for a page, and
+        pass it as `since` with the answer, so what arrived in between is applied again."""
+        return self._serial
+
+    def _record(self, kind: str, payload: object) -> None:
+        self._serial += 1
+        self._live.append((self._serial, self.conversation_id, kind, payload))
+
+    def _replay(self, since: int) -> None:
+        for serial, conversation_id, kind, payload in list(self._live):
+            if serial > since and conversation_id == self.conversation_id:
+                if kind == "upsert":
+                    self._upsert(payload)
+                else:
+                    self._remove_ids(payload)
 
     def clear(self) -> None:
         self.beginResetModel()
@@ -278,6 +308,12 @@ class MessageListModel(QAbstractListModel):
         """A new or changed message of this thread (stream event or own send)."""
         if message.conversation_id != self.conversation_id:
             return
+        self._record("upsert", message)
+        self._upsert(message)
+
+    def _upsert(self, message: MessageOut) -> None:
+        if message.conversation_id != self.conversation_id:
+            return
         pos = bisect.bisect_left(self._ids, message.id)
         if pos < len(self._ids) and self._ids[pos] == message.id:
             self._messages[pos] = message
@@ -303,6 +339,11 @@ class MessageListModel(QAbstractListModel):
 
     def remove_ids(self, message_ids) -> int:
         """Drop messages the server removed; returns how many were here."""
+        message_ids = list(message_ids)
+        self._record("remove", message_ids)
+        return self._remove_ids(message_ids)
+
+    def _remove_ids(self, message_ids) -> int:
         removed = 0
         for message_id in sorted(set(message_ids), reverse=True):
             pos = bisect.bisect_left(self._ids, message_id)
@@ -320,10 +361,13 @@ class MessageListModel(QAbstractListModel):
             removed += 1
         return removed
 
-    def replace_newest(self, messages: list[MessageOut], has_more: bool) -> None:
+    def replace_newest(
+        self, messages: list[MessageOut], has_more: bool, since: int | None = None
+    ) -> None:
         """The server's newest page again: update, add, and drop what it no longer has.
 
         Loaded messages older than the page are kept (only the page's range is compared).
+        `since`: as for set_thread.
         """
         fresh = sorted(
             (m for m in messages if m.conversation_id == self.conversation_id), key=lambda m: m.id
@@ -334,9 +378,11 @@ class MessageListModel(QAbstractListModel):
             gone = list(self._ids)
             self.has_more = has_more
         keep = {m.id for m in fresh}
-        self.remove_ids([i for i in gone if i not in keep])
+        self._remove_ids([i for i in gone if i not in keep])
         for m in fresh:
-            self.upsert(m)
+            self._upsert(m)
+        if since is not None:
+            self._replay(since)
 
     def set_pending(self, pending: list[MessageOut]) -> None:
         """Replace the outbox rows shown after the last message."""

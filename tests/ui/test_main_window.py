@@ -207,3 +207,39 @@ def test_an_image_attached_in_compose_goes_out_as_mms(server, admin, window, qtb
     assert sent.body == "The photo you asked for" and len(sent.media) == 1
     assert window.compose.attachments.count() == 0
     assert messages(admin, conversation["id"])[0]["media"][0]["content_type"] == "image/jpeg"
+
+
+def test_a_text_that_arrives_while_the_thread_loads_is_not_undone_by_the_page(
+    server, admin, window, qtbot, run, monkeypatch
+):
+    """The thread's page is read, then a text arrives over the stream, then the page is shown:
+    the page (older than the text) must not take the text off the screen. Held deterministically
+    by keeping the page back until the text is shown."""
+    import asyncio
+
+    conversation = compose(admin, MARIA)
+    admin.post(f"/api/v1/conversations/{conversation['id']}/messages", json={"body": "Hi Maria"})
+    qtbot.waitUntil(lambda: window.list_model.row_of(conversation["id"]) >= 0, timeout=5000)
+    gate = asyncio.Event()
+    read = []
+    real = window.sync.messages
+
+    async def held(conversation_id, **kwargs):
+        page = await real(conversation_id, **kwargs)
+        read.append(page)
+        await gate.wait()
+        return page
+
+    monkeypatch.setattr(window.sync, "messages", held)
+    window.select_conversation(conversation["id"])
+    qtbot.waitUntil(lambda: bool(read), timeout=5000)  # the page is read: one text
+    assert [m.body for m in read[0].messages] == ["Hi Maria"]
+
+    inbound(server, MARIA, "Arrived meanwhile")
+    qtbot.waitUntil(
+        lambda: "Arrived meanwhile" in [m.body for m in window.thread_model.messages()],
+        timeout=5000,
+    )
+    with qtbot.waitSignal(window.thread_loaded, timeout=5000):
+        gate.set()
+    assert [m.body for m in window.thread_model.messages()] == ["Hi Maria", "Arrived meanwhile"]
