@@ -870,6 +870,8 @@ class MainWindow(QMainWindow):
         """Reload the conversation list for the current filters (server, else cache)."""
         self._list_generation += 1
         generation = self._list_generation
+        # A conversation read again (a stream event) while this listing is on its way wins.
+        since = self.list_model.mark()
         try:
             conversations, total, cursor = await self.sync.conversations_page(
                 unread=self.unread_only,
@@ -891,7 +893,7 @@ class MainWindow(QMainWindow):
             current = self.list_model.by_id(self.current_id)
             if current is not None and all(c.id != current.id for c in conversations):
                 conversations.append(current)
-        self.list_model.set_conversations(conversations)
+        self.list_model.set_conversations(conversations, since=since)
         self._reselect_current()
         self._update_empty_list()
         self._update_unread_badge()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -79,6 +80,10 @@ class ThreadListModel(QAbstractListModel):
         super().__init__(parent)
         self._rows: list[ConversationOut] = []
         self._row_of: dict[int, int] = {}
+        # Live changes (one conversation read again after a stream event, or dropped), numbered:
+        # a listing asked for before one of them and answered after it must not undo it.
+        self._live: deque[tuple[int, str, object]] = deque(maxlen=500)
+        self._serial = 0
 
     # --- Qt model API -----------------------------------------------------------------------
 
@@ -120,19 +125,47 @@ class ThreadListModel(QAbstractListModel):
 
     # --- ours --------------------------------------------------------------------------------
 
-    def set_conversations(self, conversations: list[ConversationOut]) -> None:
-        """Replace the whole list (a fresh listing from the server or the cache)."""
+    def set_conversations(
+        self, conversations: list[ConversationOut], since: int | None = None
+    ) -> None:
+        """Replace the whole list (a fresh listing from the server or the cache). `since`: the
+        `mark()` taken when the listing was asked for; live changes after it are applied again."""
         self.beginResetModel()
         self._rows = sorted(conversations, key=_sort_key)
         self._reindex()
         self.endResetModel()
+        if since is not None:
+            for serial, kind, payload in list(self._live):
+                if serial <= since:
+                    continue
+                if kind == "remove":
+                    self._remove(payload)
+                    continue
+                # Read again after a stream event: newer than the listing, unless the listing
+                # already has a later text in it.
+                listed = self.by_id(payload.id)
+                if (
+                    listed is None
+                    or listed.last_message_at is None
+                    or payload.last_message_at is None
+                    or payload.last_message_at >= listed.last_message_at
+                ):
+                    self._upsert(payload)
+
+    def mark(self) -> int:
+        """Where the live changes stand now (see set_conversations)."""
+        return self._serial
+
+    def _record(self, kind: str, payload: object) -> None:
+        self._serial += 1
+        self._live.append((self._serial, kind, payload))
 
     def extend(self, conversations: list[ConversationOut]) -> None:
         """The list's next page: new rows go at the end, known ones are updated in place."""
         new = [c for c in conversations if c.id not in self._row_of]
         for c in conversations:
             if c.id in self._row_of:
-                self.upsert(c)
+                self._upsert(c)
         if not new:
             return
         start = len(self._rows)
@@ -161,6 +194,10 @@ class ThreadListModel(QAbstractListModel):
 
     def upsert(self, conversation: ConversationOut) -> None:
         """Add or update one conversation, moving it to its place by last activity."""
+        self._record("upsert", conversation)
+        self._upsert(conversation)
+
+    def _upsert(self, conversation: ConversationOut) -> None:
         old = self._row_of.get(conversation.id)
         keys = [_sort_key(c) for i, c in enumerate(self._rows) if i != old]
         target = bisect.bisect_left(keys, _sort_key(conversation))
@@ -186,6 +223,10 @@ class ThreadListModel(QAbstractListModel):
         self.dataChanged.emit(index, index)
 
     def remove(self, conversation_id: int) -> None:
+        self._record("remove", conversation_id)
+        self._remove(conversation_id)
+
+    def _remove(self, conversation_id: int) -> None:
         row = self._row_of.get(conversation_id)
         if row is None:
             return

@@ -35,6 +35,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QListView, QStyledItemDelegate, QStyleOptionViewItem
 
+from inbox_app.domain.status import MessageStatus
+from inbox_app.domain.status import rank as status_rank
 from inbox_app.models.schemas import MediaOut, MessageOut
 from inbox_app.ui import strings, theme
 from inbox_app.ui.inbox.internal_lines import internal_layout, is_internal, paint_internal
@@ -74,6 +76,19 @@ def day_label(when: datetime, now: datetime | None = None) -> str:
 
 # Live changes a thread keeps to apply again over a page answered after them.
 LIVE_LOG = 500
+
+
+def _later(live: MessageOut, shown: MessageOut) -> bool:
+    """Whether a live copy of a message is newer than the one shown: its status further along
+    the carrier's path (statuses never go back), or an edit made after the shown one's."""
+    try:
+        if status_rank(MessageStatus(live.status)) > status_rank(MessageStatus(shown.status)):
+            return True
+    except ValueError:
+        return False
+    return live.edited_at is not None and (
+        shown.edited_at is None or live.edited_at > shown.edited_at
+    )
 
 
 class MessageListModel(QAbstractListModel):
@@ -208,11 +223,16 @@ class MessageListModel(QAbstractListModel):
 
     def _replay(self, since: int) -> None:
         for serial, conversation_id, kind, payload in list(self._live):
-            if serial > since and conversation_id == self.conversation_id:
-                if kind == "upsert":
-                    self._upsert(payload)
-                else:
-                    self._remove_ids(payload)
+            if serial <= since or conversation_id != self.conversation_id:
+                continue
+            if kind == "remove":
+                self._remove_ids(payload)
+                continue
+            # A message the page has too: the page may be the newer one (read after the change
+            # was announced); the live one wins only when it is further along or edited later.
+            shown = self.message(payload.id)
+            if shown is None or _later(payload, shown):
+                self._upsert(payload)
 
     def clear(self) -> None:
         self.beginResetModel()

@@ -243,3 +243,44 @@ def test_a_text_that_arrives_while_the_thread_loads_is_not_undone_by_the_page(
     with qtbot.waitSignal(window.thread_loaded, timeout=5000):
         gate.set()
     assert [m.body for m in window.thread_model.messages()] == ["Hi Maria", "Arrived meanwhile"]
+
+
+def test_a_text_that_arrives_while_the_list_reloads_is_not_undone_by_the_listing(
+    server, admin, window, qtbot, run, monkeypatch
+):
+    """As for a thread: a listing read before a text and shown after it keeps the text's
+    conversation as the text left it (last message, unread count)."""
+    import asyncio
+
+    conversation = compose(admin, MARIA)
+    admin.post(f"/api/v1/conversations/{conversation['id']}/messages", json={"body": "Hi Maria"})
+    qtbot.waitUntil(
+        lambda: (
+            (window.list_model.by_id(conversation["id"]) or False)
+            and window.list_model.by_id(conversation["id"]).last_message == "Hi Maria"
+        ),
+        timeout=5000,
+    )
+    gate = asyncio.Event()
+    read = []
+    real = window.sync.conversations_page
+
+    async def held(**kwargs):
+        listing = await real(**kwargs)
+        read.append(listing)
+        await gate.wait()
+        return listing
+
+    monkeypatch.setattr(window.sync, "conversations_page", held)
+    window._spawn(window.refresh_list())
+    qtbot.waitUntil(lambda: bool(read), timeout=5000)
+
+    inbound(server, MARIA, "Arrived meanwhile")
+    qtbot.waitUntil(
+        lambda: window.list_model.by_id(conversation["id"]).last_message == "Arrived meanwhile",
+        timeout=5000,
+    )
+    with qtbot.waitSignal(window.list_loaded, timeout=5000):
+        gate.set()
+    listed = window.list_model.by_id(conversation["id"])
+    assert (listed.last_message, listed.unread_count) == ("Arrived meanwhile", 1)
