@@ -199,10 +199,13 @@ class ThreadNavigator(QObject):
             self.model.reveal_older(self.model.hidden_older())
             self.mark(message_id)
             return
+        since = self.model.mark()  # live changes while the page is on its way win
         page = await self._page(conversation_id, around=message_id)
         if page is None or self.window.current_id != conversation_id:
             return
-        self.model.set_thread(conversation_id, page.messages, page.has_more, page.has_more_after)
+        self.model.set_thread(
+            conversation_id, page.messages, page.has_more, page.has_more_after, since=since
+        )
         if not page.has_more_after:
             self.window._show_pending()
         self.mark(message_id)
@@ -211,10 +214,13 @@ class ThreadNavigator(QObject):
         conversation_id = self.window.current_id
         if conversation_id is None:
             return
+        since = self.model.mark()
         page = await self._page(conversation_id, at=when)
         if page is None or self.window.current_id != conversation_id or page.anchor_id is None:
             return
-        self.model.set_thread(conversation_id, page.messages, page.has_more, page.has_more_after)
+        self.model.set_thread(
+            conversation_id, page.messages, page.has_more, page.has_more_after, since=since
+        )
         if not page.has_more_after:
             self.window._show_pending()
         self.mark(page.anchor_id)
@@ -223,10 +229,13 @@ class ThreadNavigator(QObject):
         conversation_id = self.window.current_id
         if conversation_id is None:
             return
+        since = self.model.mark()
         page = await self._page(conversation_id, after=0)
         if page is None or self.window.current_id != conversation_id or not page.messages:
             return
-        self.model.set_thread(conversation_id, page.messages, False, page.has_more_after)
+        self.model.set_thread(
+            conversation_id, page.messages, False, page.has_more_after, since=since
+        )
         self.model.set_highlight(None)
         self.view.scrollToTop()
         self.jumped.emit(page.messages[0].id)
@@ -235,10 +244,11 @@ class ThreadNavigator(QObject):
         conversation_id = self.window.current_id
         if conversation_id is None:
             return
+        since = self.model.mark()
         page = await self._page(conversation_id)
         if page is None or self.window.current_id != conversation_id:
             return
-        self.model.set_thread(conversation_id, page.messages, page.has_more)
+        self.model.set_thread(conversation_id, page.messages, page.has_more, since=since)
         self.window._show_pending()
         self.view.scroll_to_end()
 
