@@ -36,13 +36,13 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from inbox_app.domain import importing
 from inbox_app.models import tables as t
 from inbox_app.server.db import make_engine, make_sessionmaker
 from inbox_app.server.migrate import upgrade
-from inbox_app.server.services import firms
+from inbox_app.server.services import firms, reminders
 from inbox_app.server.services.auth import create_user
 from tests.harness import free_port, serve_in_process
 
@@ -167,10 +167,9 @@ def _until_reminders_made(url: str, started: float, timeout: float = 600) -> flo
     than one chunk leaves them to the dispatcher, right after its commit)."""
     engine = make_engine(url)
     try:
-        pending = select(func.count()).select_from(t.Event).where(t.Event.reminders_pending)
         while time.perf_counter() - started < timeout:
-            with engine.connect() as connection:
-                if not connection.scalar(pending):
+            with make_sessionmaker(engine)() as session:
+                if not reminders.pending_count(session):
                     return time.perf_counter() - started
             time.sleep(0.01)
         raise SystemExit("the reminders were not all made in time")

@@ -65,15 +65,9 @@ async def save_screenshot(
     ):
         raise ScreenshotFailed(f"the thread's messages did not load within {timeout:g} s")
 
-    def thumbnails_ready() -> bool:
-        # The images on screen: which ones depends on the hour (a thread that spans midnight
-        # has one more day header, and an early image may sit above the viewport).
-        shown = window.message_view.shown_media_ids()
-        if not shown and any(m.media for m in model.messages()):
-            return False  # not laid out yet
-        return all(model._pixmaps.get(media_id) is not None for media_id in shown)
-
-    if not await _wait_for(thumbnails_ready, timeout):
+    # The images in view: which ones depends on the hour (a thread that spans midnight has one
+    # more day header, and an early image may sit above the viewport).
+    if not await _wait_for(window.message_view.shown_thumbnails_loaded, timeout):
         raise ScreenshotFailed(f"the thread's images did not load within {timeout:g} s")
     import asyncio
 

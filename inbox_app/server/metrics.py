@@ -60,6 +60,7 @@ class _DatabaseCollector:
 
     def collect(self):
         from inbox_app.server.dispatcher import _waiting_to_go
+        from inbox_app.server.services import reminders
 
         now = t.utcnow()
         m = t.Message
@@ -109,12 +110,7 @@ class _DatabaseCollector:
                 select(func.count(), func.min(func.coalesce(m.send_at, m.created_at))).where(due)
             ).one()
             queue.add_metric([], depth)
-            pending.add_metric(
-                [],
-                session.scalar(
-                    select(func.count()).select_from(t.Event).where(t.Event.reminders_pending)
-                ),
-            )
+            pending.add_metric([], reminders.pending_count(session))
             oldest.add_metric([], max(0.0, (now - _aware(since)).total_seconds()) if since else 0)
             for firm_id, name, balance in session.execute(
                 select(t.Firm.id, t.Firm.name, t.CreditBalance.balance).join(

@@ -64,6 +64,26 @@ def short_time(when: datetime | None, now: datetime | None = None) -> str:
     return local.strftime("%-m/%-d/%y")
 
 
+class LiveLog:
+    """A model's live changes (stream events, own sends and edits), numbered in arrival order:
+    a page asked for before one of them and answered after it must not undo it. Take `mark()`
+    before asking; with the answer, `since(mark)` is what came after, oldest first."""
+
+    def __init__(self, size: int = 500) -> None:
+        self._entries: deque[tuple[int, tuple]] = deque(maxlen=size)
+        self._serial = 0
+
+    def mark(self) -> int:
+        return self._serial
+
+    def record(self, *change) -> None:
+        self._serial += 1
+        self._entries.append((self._serial, change))
+
+    def since(self, mark: int) -> list[tuple]:
+        return [change for serial, change in self._entries if serial > mark]
+
+
 class ThreadListModel(QAbstractListModel):
     """Inbox threads, newest activity first; fed by SyncClient answers and stream events."""
 
@@ -80,10 +100,8 @@ class ThreadListModel(QAbstractListModel):
         super().__init__(parent)
         self._rows: list[ConversationOut] = []
         self._row_of: dict[int, int] = {}
-        # Live changes (one conversation read again after a stream event, or dropped), numbered:
-        # a listing asked for before one of them and answered after it must not undo it.
-        self._live: deque[tuple[int, str, object]] = deque(maxlen=500)
-        self._serial = 0
+        # Conversations read again after a stream event, or dropped (see set_conversations).
+        self._live = LiveLog()
 
     # --- Qt model API -----------------------------------------------------------------------
 
@@ -134,31 +152,26 @@ class ThreadListModel(QAbstractListModel):
         self._rows = sorted(conversations, key=_sort_key)
         self._reindex()
         self.endResetModel()
-        if since is not None:
-            for serial, kind, payload in list(self._live):
-                if serial <= since:
-                    continue
-                if kind == "remove":
-                    self._remove(payload)
-                    continue
-                # Read again after a stream event: newer than the listing, unless the listing
-                # already has a later text in it.
-                listed = self.by_id(payload.id)
-                if (
-                    listed is None
-                    or listed.last_message_at is None
-                    or payload.last_message_at is None
-                    or payload.last_message_at >= listed.last_message_at
-                ):
-                    self._upsert(payload)
+        if since is None:
+            return
+        for kind, payload in self._live.since(since):
+            if kind == "remove":
+                self._remove(payload)
+                continue
+            # Read again after a stream event: newer than the listing, unless the listing
+            # already has a later text in it.
+            listed = self.by_id(payload.id)
+            if (
+                listed is None
+                or listed.last_message_at is None
+                or payload.last_message_at is None
+                or payload.last_message_at >= listed.last_message_at
+            ):
+                self._upsert(payload)
 
     def mark(self) -> int:
         """Where the live changes stand now (see set_conversations)."""
-        return self._serial
-
-    def _record(self, kind: str, payload: object) -> None:
-        self._serial += 1
-        self._live.append((self._serial, kind, payload))
+        return self._live.mark()
 
     def extend(self, conversations: list[ConversationOut]) -> None:
         """The list's next page: new rows go at the end, known ones are updated in place."""
@@ -194,7 +207,7 @@ class ThreadListModel(QAbstractListModel):
 
     def upsert(self, conversation: ConversationOut) -> None:
         """Add or update one conversation, moving it to its place by last activity."""
-        self._record("upsert", conversation)
+        self._live.record("upsert", conversation)
         self._upsert(conversation)
 
     def _upsert(self, conversation: ConversationOut) -> None:
@@ -223,7 +236,7 @@ class ThreadListModel(QAbstractListModel):
         self.dataChanged.emit(index, index)
 
     def remove(self, conversation_id: int) -> None:
-        self._record("remove", conversation_id)
+        self._live.record("remove", conversation_id)
         self._remove(conversation_id)
 
     def _remove(self, conversation_id: int) -> None:

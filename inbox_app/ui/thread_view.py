@@ -8,7 +8,6 @@ ones run out), so opening a thread of tens of thousands of messages lays out a f
 from __future__ import annotations
 
 import bisect
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -40,7 +39,12 @@ from inbox_app.domain.status import rank as status_rank
 from inbox_app.models.schemas import MediaOut, MessageOut
 from inbox_app.ui import strings, theme
 from inbox_app.ui.inbox.internal_lines import internal_layout, is_internal, paint_internal
-from inbox_app.ui.thread_list import KeyboardFocusRing, paint_focus_ring, shows_focus_ring
+from inbox_app.ui.thread_list import (
+    KeyboardFocusRing,
+    LiveLog,
+    paint_focus_ring,
+    shows_focus_ring,
+)
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -72,10 +76,6 @@ def day_label(when: datetime, now: datetime | None = None) -> str:
     if when.year == now.year:
         return when.strftime("%A, %B %-d")
     return when.strftime("%B %-d, %Y")
-
-
-# Live changes a thread keeps to apply again over a page answered after them.
-LIVE_LOG = 500
 
 
 def _later(live: MessageOut, shown: MessageOut) -> bool:
@@ -125,10 +125,8 @@ class MessageListModel(QAbstractListModel):
         self._pending: list[MessageOut] = []
         self._pixmaps: dict[int, QPixmap] = {}
         self._wanted: set[int] = set()
-        # Live changes (stream events, own sends and edits) in arrival order, numbered: a page
-        # asked for before one of them and answered after it must not undo it (see `mark`).
-        self._live: deque[tuple[int, int, str, object]] = deque(maxlen=LIVE_LOG)
-        self._serial = 0
+        # Stream events, own sends and edits, per thread (see `mark`).
+        self._live = LiveLog()
         # Layout cache for the delegate: (message id, width, header) -> height.
         self.size_cache: dict[tuple, int] = {}
 
@@ -215,15 +213,11 @@ class MessageListModel(QAbstractListModel):
     def mark(self) -> int:
         """Where the live changes stand now: take it before asking the server for a page, and
         pass it as `since` with the answer, so what arrived in between is applied again."""
-        return self._serial
-
-    def _record(self, kind: str, payload: object) -> None:
-        self._serial += 1
-        self._live.append((self._serial, self.conversation_id, kind, payload))
+        return self._live.mark()
 
     def _replay(self, since: int) -> None:
-        for serial, conversation_id, kind, payload in list(self._live):
-            if serial <= since or conversation_id != self.conversation_id:
+        for conversation_id, kind, payload in self._live.since(since):
+            if conversation_id != self.conversation_id:
                 continue
             if kind == "remove":
                 self._remove_ids(payload)
@@ -328,7 +322,7 @@ class MessageListModel(QAbstractListModel):
         """A new or changed message of this thread (stream event or own send)."""
         if message.conversation_id != self.conversation_id:
             return
-        self._record("upsert", message)
+        self._live.record(self.conversation_id, "upsert", message)
         self._upsert(message)
 
     def _upsert(self, message: MessageOut) -> None:
@@ -360,7 +354,7 @@ class MessageListModel(QAbstractListModel):
     def remove_ids(self, message_ids) -> int:
         """Drop messages the server removed; returns how many were here."""
         message_ids = list(message_ids)
-        self._record("remove", message_ids)
+        self._live.record(self.conversation_id, "remove", message_ids)
         return self._remove_ids(message_ids)
 
     def _remove_ids(self, message_ids) -> int:
@@ -1079,6 +1073,15 @@ class MessageView(KeyboardFocusRing, QListView):
             if m is not None:
                 shown.update(media.id for media in m.media if media.status == "stored")
         return shown
+
+    def shown_thumbnails_loaded(self) -> bool:
+        """Whether the thumbnails of the images in view are all there (False while the thread
+        has images but none is laid out in view yet)."""
+        model = self.model()
+        shown = self.shown_media_ids()
+        if not shown and any(m.media for m in model.messages()):
+            return False
+        return all(model._pixmaps.get(media_id) is not None for media_id in shown)
 
     def focusInEvent(self, event) -> None:
         # Arriving by keyboard starts at the newest message (Qt would pick the oldest shown).

@@ -31,9 +31,7 @@ def _state(url: str) -> tuple[int, int, set[int]]:
     engine = make_engine(url)
     try:
         with make_sessionmaker(engine)() as session:
-            pending = session.scalar(
-                select(func.count()).select_from(t.Event).where(t.Event.reminders_pending)
-            )
+            pending = reminders.pending_count(session)
             made = session.scalar(
                 select(func.count()).select_from(t.Message).where(t.Message.origin == "flow")
             )
@@ -115,9 +113,7 @@ def test_a_court_date_moved_while_its_reminders_wait_gets_them_for_its_new_date(
 
     def pending() -> int:
         with server.app.state.sessionmaker() as session:
-            return session.scalar(
-                select(func.count()).select_from(t.Event).where(t.Event.reminders_pending)
-            )
+            return reminders.pending_count(session)
 
     wait_until(lambda: pending() == 0, timeout=60)
     with server.app.state.sessionmaker() as session:

@@ -33,14 +33,8 @@ def open_and_wait(window, qtbot, conversation_id: int) -> None:
     model = window.thread_model
     qtbot.waitUntil(lambda: model.rowCount() > 0, timeout=5000)
 
-    def thumbnails_loaded() -> bool:
-        # The images in view (at some hours an early one sits above it, behind a day header).
-        shown = window.message_view.shown_media_ids()
-        if not shown and any(m.media for m in model.messages()):
-            return False  # not laid out yet
-        return all(media_id in model._pixmaps for media_id in shown)
-
-    qtbot.waitUntil(thumbnails_loaded, timeout=8000)
+    # The images in view (at some hours an early one sits above it, behind a day header).
+    qtbot.waitUntil(window.message_view.shown_thumbnails_loaded, timeout=8000)
     qtbot.wait(50)
 
 

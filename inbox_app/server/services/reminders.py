@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, bindparam, delete, insert, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from inbox_app.domain import merge, phone, sms, timing
@@ -382,14 +382,25 @@ PENDING_CHUNK = 1000
 def mark_pending_in(session: Session, event_ids: Sequence[int]) -> None:
     """Leave these events' reminders to `resync_pending`, after the caller commits (an import
     of many court dates: its transaction stays short, and the flag survives a crash)."""
-    for chunk in _chunks(sorted(set(event_ids))):
+    _set_pending_in(session, sorted(set(event_ids)), True)
+
+
+def _set_pending_in(session: Session, event_ids: Sequence[int], pending: bool) -> None:
+    for chunk in _chunks(event_ids):
         session.execute(
             update(t.Event)
             .where(db.among(session, t.Event.id, chunk))
             # The flag is not an edit of the court date: updated_at stays.
-            .values(reminders_pending=True, updated_at=t.Event.updated_at)
+            .values(reminders_pending=pending, updated_at=t.Event.updated_at)
             .execution_options(synchronize_session=False)
         )
+
+
+def pending_count(session: Session) -> int:
+    """Court dates whose reminders `resync_pending` has still to make (every firm)."""
+    return session.scalar(
+        select(func.count()).select_from(t.Event).where(t.Event.reminders_pending)
+    )
 
 
 def resync_pending(session: Session, limit: int = PENDING_CHUNK) -> int:
@@ -410,13 +421,7 @@ def resync_pending(session: Session, limit: int = PENDING_CHUNK) -> int:
     taken = 0
     for firm_id, ids in by_firm.items():
         sync_events_in(session, firm_id, ids)
-        for chunk in _chunks(ids):
-            session.execute(
-                update(t.Event)
-                .where(db.among(session, t.Event.id, chunk))
-                .values(reminders_pending=False, updated_at=t.Event.updated_at)
-                .execution_options(synchronize_session=False)
-            )
+        _set_pending_in(session, ids, False)
         taken += len(ids)
     return taken
 
